@@ -1,0 +1,52 @@
+"""brainkit: learn deep learning by doing.
+
+The classic first lessons of deep learning as real software: Fashion-MNIST
+and MNIST loaders, the first architectures as plugins, training and plotting
+helpers, and Rosenblatt's hot-dog perceptron, on Keras 3 with JAX, PyTorch or
+TensorFlow.
+
+``import brainkit`` is cheap: Keras and its backend are imported only when a
+function that needs them is first called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from brainkit._version import __version__
+from brainkit.errors import BrainkitError
+
+__all__ = [
+    "BrainkitError",
+    "__version__",
+    "architectures",
+    "datasets",
+    "evaluate",
+    "load_run",
+    "perceptron",
+    "predict",
+    "runtime",
+    "train",
+    "viz",
+]
+
+_SUBMODULES = {"architectures", "datasets", "perceptron", "runtime", "viz", "training"}
+_FUNCTIONS = {
+    "train": "brainkit.training",
+    "evaluate": "brainkit.training",
+    "predict": "brainkit.training",
+    "load_run": "brainkit.training",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"brainkit.{name}")
+    if name in _FUNCTIONS:
+        return getattr(importlib.import_module(_FUNCTIONS[name]), name)
+    raise AttributeError(f"module 'brainkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,79 @@
+"""The ``brainkit`` command line.
+
+Every command lives in a small module of this package and is added to one
+click group here. Command modules import only click at import time, so
+``brainkit --help`` stays fast; Keras is imported inside the commands that
+need it, after ``--backend`` has been applied.
+"""
+
+from __future__ import annotations
+
+import click
+
+from brainkit._version import __version__
+from brainkit.errors import BrainkitError
+
+__all__ = ["main"]
+
+
+class _Group(click.Group):
+    """A click group that turns brainkit's errors into one-line messages."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except BrainkitError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # Keep the order in which commands were added: the order of a lesson.
+        return list(self.commands)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="brainkit")
+@click.option(
+    "--backend",
+    type=click.Choice(["jax", "torch", "tensorflow"], case_sensitive=False),
+    envvar="KERAS_BACKEND",
+    show_envvar=True,
+    help="Keras backend to use. Default: KERAS_BACKEND, else the first installed of jax, torch, tensorflow.",
+)
+def main(backend: str | None) -> None:
+    """brainkit: learn deep learning by doing.
+
+    Train the first neural networks of the classic lessons on Fashion-MNIST,
+    look at what they learned, and poke at Rosenblatt's hot-dog perceptron.
+
+    \b
+    Start here:
+      brainkit show fashion_mnist     # look at the data
+      brainkit train                  # train a brain, save plots and metrics
+      brainkit hotdog --ketchup --mustard --no-bun
+    """
+    if backend:
+        from brainkit.runtime import BackendError, use_backend
+
+        try:
+            use_backend(backend)
+        except BackendError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def _add_commands() -> None:
+    from brainkit.cli import data
+
+    for command in data.COMMANDS:
+        main.add_command(command)
+    for module_name in ("archs", "train", "hotdog", "bench"):
+        try:
+            module = __import__(f"brainkit.cli.{module_name}", fromlist=["COMMANDS"])
+        except ModuleNotFoundError as exc:  # a command module not written yet
+            if exc.name != f"brainkit.cli.{module_name}":
+                raise
+            continue
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_add_commands()

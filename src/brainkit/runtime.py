@@ -1,0 +1,388 @@
+"""Choose the Keras backend, import Keras lazily, seed, and report devices.
+
+Keras 3 reads its backend once, when it is first imported, so brainkit must
+decide before that moment. The order is:
+
+1. an explicit choice: :func:`use_backend` or ``brainkit --backend NAME``;
+2. the ``KERAS_BACKEND`` environment variable;
+3. the first installed of ``jax``, ``torch``, ``tensorflow`` (JAX is the
+   fastest and smallest on a CPU, so it comes first).
+
+Nothing in this module imports Keras or a backend at import time.
+
+Examples
+--------
+>>> from brainkit import runtime
+>>> runtime.use_backend("jax")          # doctest: +SKIP
+>>> keras = runtime.import_keras()      # doctest: +SKIP
+>>> keras.backend.backend()             # doctest: +SKIP
+'jax'
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from brainkit.errors import BrainkitError
+
+__all__ = [
+    "BACKENDS",
+    "BackendError",
+    "available_backends",
+    "current_backend",
+    "device_report",
+    "format_device_report",
+    "import_keras",
+    "resolve_backend",
+    "seed_everything",
+    "use_backend",
+]
+
+#: Backends brainkit supports, in order of preference.
+BACKENDS: tuple[str, ...] = ("jax", "torch", "tensorflow")
+
+# Distributions that provide each backend's importable module.
+_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "jax": ("jax",),
+    "torch": ("torch",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly"),
+}
+
+_ALIASES = {"pytorch": "torch", "tf": "tensorflow"}
+
+_explicit_backend: str | None = None
+
+
+class BackendError(BrainkitError, RuntimeError):
+    """A Keras backend was asked for that cannot be used, with the fix in the message."""
+
+
+def install_hint(backend: str) -> str:
+    """Return the exact ``pip install`` line that provides ``backend``."""
+    return f'pip install "brainkit[{backend}]"'
+
+
+def _normalise(name: str) -> str:
+    key = name.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in BACKENDS:
+        raise BackendError(
+            f"Unknown Keras backend {name!r}. Choose one of: {', '.join(BACKENDS)}."
+        )
+    return key
+
+
+def _distribution_installed(backend: str) -> bool:
+    for dist in _DISTRIBUTIONS[backend]:
+        try:
+            importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        return True
+    return False
+
+
+def shadowing_folder(module: str, cwd: str | os.PathLike[str] | None = None) -> Path | None:
+    """Return the folder in ``cwd`` that would shadow the real ``module``, if any.
+
+    Python puts the current directory first on ``sys.path`` for ``python -c``,
+    the REPL and notebooks, so a folder named ``jax`` there is imported instead
+    of the real JAX and Keras then fails with an obscure error such as
+    ``module 'jax' has no attribute 'monitoring'``.
+    """
+    here = Path(cwd) if cwd is not None else Path.cwd()
+    candidate = here / module
+    if not (candidate.is_dir() or (here / f"{module}.py").is_file()):
+        return None
+    on_path = any(
+        Path(entry or ".").resolve() == here.resolve() for entry in sys.path if isinstance(entry, str)
+    )
+    if not on_path:
+        return None
+    spec = importlib.util.find_spec(module) if module not in sys.modules else None
+    origin = None
+    if module in sys.modules:
+        origin = getattr(sys.modules[module], "__file__", None)
+        locations = list(getattr(sys.modules[module], "__path__", []) or [])
+    elif spec is not None:
+        origin = spec.origin
+        locations = list(spec.submodule_search_locations or [])
+    else:
+        return None
+    paths = [p for p in [origin, *locations] if p]
+    for p in paths:
+        try:
+            resolved = Path(p).resolve()
+        except OSError:
+            continue
+        if resolved == candidate.resolve() or candidate.resolve() in resolved.parents:
+            return candidate if candidate.is_dir() else here / f"{module}.py"
+    return None
+
+
+def _check_shadowing(names: tuple[str, ...]) -> None:
+    for module in names:
+        folder = shadowing_folder(module)
+        if folder is not None:
+            raise BackendError(
+                f"The {'folder' if folder.is_dir() else 'file'} {str(folder)!r} in the current "
+                f"directory shadows the real {module!r} package, so Keras would import it "
+                f"instead and fail. Rename it (for example to '{module}_notes') or run brainkit "
+                "from another directory."
+            )
+
+
+def available_backends() -> list[str]:
+    """Return the supported backends that are installed, in order of preference."""
+    return [name for name in BACKENDS if _distribution_installed(name)]
+
+
+def _keras_loaded_backend() -> str | None:
+    keras = sys.modules.get("keras")
+    if keras is None:
+        return None
+    try:
+        return str(keras.backend.backend())
+    except Exception:  # pragma: no cover - half-imported keras
+        return None
+
+
+def resolve_backend(explicit: str | None = None) -> str:
+    """Decide which backend to use, without importing it.
+
+    Parameters
+    ----------
+    explicit : str, optional
+        A backend asked for by name; it wins over everything else.
+
+    Returns
+    -------
+    str
+        One of :data:`BACKENDS`.
+
+    Raises
+    ------
+    BackendError
+        If the backend asked for is unknown or not installed, or none is installed.
+    """
+    loaded = _keras_loaded_backend()
+    if explicit is not None:
+        name, why = _normalise(explicit), "asked for"
+    elif _explicit_backend is not None:
+        name, why = _explicit_backend, "chosen with use_backend()"
+    elif os.environ.get("KERAS_BACKEND"):
+        name, why = _normalise(os.environ["KERAS_BACKEND"]), "set by KERAS_BACKEND"
+    elif loaded is not None:
+        return loaded
+    else:
+        installed = available_backends()
+        if not installed:
+            raise BackendError(
+                "No Keras backend is installed. Install one, for example: "
+                f"{install_hint('jax')} (recommended on a CPU), {install_hint('torch')} "
+                f"or {install_hint('tensorflow')}."
+            )
+        return installed[0]
+    if not _distribution_installed(name):
+        others = [b for b in available_backends() if b != name]
+        alt = f" Installed instead: {', '.join(others)}." if others else ""
+        raise BackendError(
+            f"The Keras backend {name!r} ({why}) is not installed. Install it with: "
+            f"{install_hint(name)}.{alt}"
+        )
+    return name
+
+
+def use_backend(name: str) -> str:
+    """Choose the Keras backend for this process.
+
+    Must be called before Keras is first imported (by brainkit or by you).
+
+    Parameters
+    ----------
+    name : {"jax", "torch", "tensorflow"}
+        The backend; ``"pytorch"`` and ``"tf"`` are accepted aliases.
+
+    Returns
+    -------
+    str
+        The normalised backend name.
+
+    Raises
+    ------
+    BackendError
+        If the backend is unknown or not installed, or Keras was already
+        imported with another backend.
+    """
+    global _explicit_backend
+    backend = resolve_backend(name)
+    loaded = _keras_loaded_backend()
+    if loaded is not None and loaded != backend:
+        raise BackendError(
+            f"Keras is already running on the {loaded!r} backend in this process; the "
+            f"backend cannot change to {backend!r} afterwards. Call "
+            f"brainkit.runtime.use_backend({backend!r}) before anything imports Keras, or "
+            f"start Python with KERAS_BACKEND={backend}."
+        )
+    _explicit_backend = backend
+    os.environ["KERAS_BACKEND"] = backend
+    return backend
+
+
+def current_backend() -> str:
+    """Return the backend Keras runs on, or would run on if imported now."""
+    return _keras_loaded_backend() or resolve_backend()
+
+
+def import_keras(backend: str | None = None) -> Any:
+    """Import and return Keras, configured for the chosen backend.
+
+    Parameters
+    ----------
+    backend : str, optional
+        Backend to use; defaults to :func:`resolve_backend`'s choice.
+
+    Returns
+    -------
+    module
+        The ``keras`` module.
+    """
+    loaded = _keras_loaded_backend()
+    if loaded is not None and backend is None:
+        return sys.modules["keras"]
+    name = use_backend(backend) if backend is not None else resolve_backend()
+    if loaded is None:
+        _check_shadowing((name, "keras"))
+        os.environ["KERAS_BACKEND"] = name
+        _quiet_backend_logs(name)
+    import keras
+
+    return keras
+
+
+def _quiet_backend_logs(backend: str) -> None:
+    # TensorFlow prints pages of C++ log lines on import; learners need none of them.
+    if backend == "tensorflow":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def seed_everything(seed: int | None) -> None:
+    """Seed Python's ``random``, NumPy and the Keras backend with one number.
+
+    Parameters
+    ----------
+    seed : int or None
+        The seed; ``None`` does nothing.
+    """
+    if seed is None:
+        return
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _backend_devices(backend: str) -> tuple[str | None, list[dict[str, str]]]:
+    """Return the backend library's version and the devices it sees."""
+    devices: list[dict[str, str]] = []
+    if backend == "jax":
+        import jax
+
+        for d in jax.devices():
+            devices.append({"kind": d.platform.upper(), "name": str(getattr(d, "device_kind", d))})
+        return jax.__version__, devices
+    if backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            for i in range(torch.cuda.device_count()):
+                devices.append({"kind": "GPU", "name": torch.cuda.get_device_name(i)})
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            devices.append({"kind": "MPS", "name": "Apple Metal"})
+        if not devices:
+            devices.append({"kind": "CPU", "name": platform.processor() or platform.machine()})
+        return torch.__version__, devices
+    import tensorflow as tf
+
+    for d in tf.config.list_physical_devices():
+        devices.append({"kind": d.device_type, "name": d.name})
+    return tf.__version__, devices
+
+
+def device_report(backend: str | None = None, include_data: bool = True) -> dict[str, Any]:
+    """Describe the runtime: versions, backend, accelerators and data sources.
+
+    Parameters
+    ----------
+    backend : str, optional
+        Backend to report on; by default the one brainkit would use.
+    include_data : bool
+        Also list where each dataset was found.
+
+    Returns
+    -------
+    dict
+        Keys ``brainkit``, ``python``, ``platform``, ``numpy``, ``keras``,
+        ``backend``, ``backend_version``, ``installed_backends``,
+        ``devices`` (a list of ``{"kind", "name"}``), ``accelerators``
+        (how many non-CPU devices) and, if asked, ``datasets``.
+    """
+    from brainkit._version import __version__
+
+    keras = import_keras(backend)
+    name = keras.backend.backend()
+    backend_version, devices = _backend_devices(name)
+    report: dict[str, Any] = {
+        "brainkit": __version__,
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "numpy": _version("numpy"),
+        "keras": keras.__version__,
+        "backend": name,
+        "backend_version": backend_version,
+        "installed_backends": available_backends(),
+        "devices": devices,
+        "accelerators": sum(1 for d in devices if d["kind"] != "CPU"),
+    }
+    if include_data:
+        from brainkit.datasets import dataset_status
+
+        report["datasets"] = [s.as_dict() for s in dataset_status()]
+    return report
+
+
+def format_device_report(report: dict[str, Any]) -> str:
+    """Render :func:`device_report`'s dictionary as readable text."""
+    lines = [
+        f"brainkit {report['brainkit']}  (Python {report['python']}, {report['platform']})",
+        f"Keras {report['keras']} on {report['backend']} {report['backend_version']}",
+        f"numpy {report['numpy']}",
+        f"installed backends: {', '.join(report['installed_backends'])}",
+    ]
+    accel = report["accelerators"]
+    lines.append(
+        f"devices ({accel} accelerator{'s' if accel != 1 else ''}"
+        f"{'; training runs on the CPU' if accel == 0 else ''}):"
+    )
+    for d in report["devices"]:
+        lines.append(f"  - {d['kind']}: {d['name']}")
+    if "datasets" in report:
+        lines.append("data:")
+        for s in report["datasets"]:
+            where = s["location"] or "not found"
+            lines.append(f"  - {s['name']}: {s['state']} ({where})")
+    return "\n".join(lines)
