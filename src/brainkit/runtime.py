@@ -383,6 +383,6 @@ def format_device_report(report: dict[str, Any]) -> str:
     if "datasets" in report:
         lines.append("data:")
         for s in report["datasets"]:
-            where = s["location"] or "not found"
+            where = s["location"] or ("built in" if s["state"] == "embedded" else "not found")
             lines.append(f"  - {s['name']}: {s['state']} ({where})")
     return "\n".join(lines)

@@ -1,0 +1,28 @@
+"""Keras-compatible MNIST: ``load_data()`` as in ``keras.datasets.mnist``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["load_data"]
+
+
+def load_data(
+    data_dir: str | Path | None = None, download: bool | None = None
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Load MNIST exactly as ``keras.datasets.mnist.load_data()`` does.
+
+    brainkit reads Keras's ``mnist.npz`` (from ``data_dir``, brainkit's cache,
+    Keras's cache, or a download), verified by its SHA-256.
+
+    Returns
+    -------
+    tuple
+        ``(x_train, y_train), (x_test, y_test)``: ``uint8`` arrays of shapes
+        ``(60000, 28, 28)``, ``(60000,)``, ``(10000, 28, 28)``, ``(10000,)``.
+    """
+    from brainkit.datasets import load
+
+    return load("mnist", data_dir=data_dir, download=download).as_keras_tuple()

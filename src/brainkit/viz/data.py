@@ -1,0 +1,107 @@
+"""Looking at the data: a grid of sample images with their class names."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["plot_samples", "save_figure"]
+
+
+def plot_samples(
+    images: np.ndarray,
+    labels: np.ndarray | Sequence[int] | None = None,
+    class_names: Sequence[str] | None = None,
+    *,
+    count: int = 25,
+    columns: int = 5,
+    predictions: np.ndarray | Sequence[int] | None = None,
+    title: str | None = None,
+    seed: int | None = None,
+) -> Figure:
+    """Show a grid of images, each titled with its class name.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        ``(N, H, W)`` or ``(N, H, W, 1)`` images.
+    labels : array-like, optional
+        Integer labels shown under each image.
+    class_names : sequence of str, optional
+        Names for the labels.
+    count : int
+        How many images to show (the first ``count``, or a random choice with ``seed``).
+    columns : int
+        Images per row.
+    predictions : array-like, optional
+        Predicted labels: shown as "pred (true)", red when wrong, green when right.
+    title : str, optional
+        Figure title.
+    seed : int, optional
+        Pick ``count`` random images with this seed instead of the first ones.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from brainkit import datasets, viz
+    >>> data = datasets.load("fashion_mnist_sample")
+    >>> fig = viz.plot_samples(data.x_train, data.y_train, data.class_names)
+    """
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (N, H, W), got {images.shape}.")
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}.")
+    n = min(count, len(images))
+    if seed is not None:
+        index = np.sort(np.random.default_rng(seed).choice(len(images), size=n, replace=False))
+    else:
+        index = np.arange(n)
+    columns = max(1, min(columns, n))
+    rows = int(np.ceil(n / columns))
+    fig = Figure(figsize=(1.6 * columns, 1.8 * rows + (0.4 if title else 0)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    for ax, i in zip(axes, index, strict=False):
+        ax.imshow(images[i], cmap="gray_r" if images.dtype == np.uint8 else "gray_r")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if labels is not None:
+            true = int(np.asarray(labels)[i])
+            name = class_names[true] if class_names is not None else str(true)
+            if predictions is not None:
+                guess = int(np.asarray(predictions)[i])
+                guess_name = class_names[guess] if class_names is not None else str(guess)
+                colour = "tab:green" if guess == true else "tab:red"
+                ax.set_title(f"{guess_name}\n({name})", fontsize=8, color=colour)
+            else:
+                ax.set_title(name, fontsize=9)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:
+    """Save ``fig`` atomically (temporary file, then rename) and return the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".png", dir=target.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

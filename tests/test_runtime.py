@@ -1,0 +1,152 @@
+"""Runtime: backend choice before Keras loads, clear errors, seeding, device report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from brainkit import runtime
+from brainkit.runtime import BackendError
+
+pytestmark = pytest.mark.backend
+
+
+def run_python(code: str, cwd=None, env_extra=None, unset=()) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_import_brainkit_and_help_do_not_import_keras():
+    result = run_python(
+        """
+        import sys
+        import brainkit, brainkit.runtime, brainkit.datasets, brainkit.viz
+        from click.testing import CliRunner
+        from brainkit.cli import main
+        out = CliRunner().invoke(main, ["--help"])
+        assert out.exit_code == 0, out.output
+        heavy = [m for m in ("keras", "jax", "torch", "tensorflow") if m in sys.modules]
+        print("HEAVY", heavy)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout
+
+
+def test_resolution_order(monkeypatch):
+    installed = runtime.available_backends()
+    assert installed, "the test environment has at least one backend"
+    monkeypatch.setattr(runtime, "_explicit_backend", None)
+    monkeypatch.setattr(runtime, "_keras_loaded_backend", lambda: None)
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    assert runtime.resolve_backend() == installed[0]  # first installed of jax, torch, tensorflow
+    monkeypatch.setenv("KERAS_BACKEND", installed[-1])
+    assert runtime.resolve_backend() == installed[-1]
+    assert runtime.resolve_backend(installed[0]) == installed[0]  # explicit wins
+    assert runtime.resolve_backend("PyTorch" if "torch" in installed else installed[0]) in installed
+
+
+def test_missing_backend_gives_pip_line(monkeypatch):
+    monkeypatch.setattr(runtime, "_distribution_installed", lambda name: name == "jax")
+    monkeypatch.setattr(runtime, "_keras_loaded_backend", lambda: None)
+    with pytest.raises(BackendError, match=r'pip install "brainkit\[tensorflow\]"'):
+        runtime.resolve_backend("tensorflow")
+    monkeypatch.setattr(runtime, "_distribution_installed", lambda name: False)
+    monkeypatch.setattr(runtime, "_explicit_backend", None)
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    with pytest.raises(BackendError, match=r"No Keras backend is installed.*brainkit\[jax\]"):
+        runtime.resolve_backend()
+
+
+def test_unknown_backend_name():
+    with pytest.raises(BackendError, match="Unknown Keras backend 'theano'"):
+        runtime.resolve_backend("theano")
+
+
+def test_no_tensorflow_fallback_when_keras_backend_unset(tmp_path):
+    """Plain Keras falls back to TensorFlow; brainkit picks an installed backend."""
+    result = run_python(
+        """
+        from brainkit import runtime
+        keras = runtime.import_keras()
+        print("BACKEND", keras.backend.backend())
+        """,
+        env_extra={"KERAS_HOME": str(tmp_path)},
+        unset=("KERAS_BACKEND",),
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"BACKEND {runtime.available_backends()[0]}" in result.stdout
+
+
+def test_changing_backend_after_keras_loaded_is_refused():
+    other = next(b for b in runtime.BACKENDS if b != os.environ.get("KERAS_BACKEND", "jax"))
+    result = run_python(
+        f"""
+        from brainkit import runtime
+        runtime.import_keras()
+        try:
+            runtime.use_backend({other!r})
+        except runtime.BackendError as exc:
+            print("ERR", exc)
+        """
+    )
+    if other not in runtime.available_backends():
+        assert "is not installed" in result.stdout
+    else:
+        assert "already running" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", ["jax", "torch"])
+def test_shadowing_folder_is_detected(tmp_path, name):
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "__init__.py").write_text("")
+    result = run_python(
+        """
+        from brainkit import runtime
+        try:
+            runtime.import_keras()
+        except runtime.BackendError as exc:
+            print("ERR", exc)
+        """,
+        cwd=tmp_path,
+        env_extra={"KERAS_BACKEND": name, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+    )
+    if name not in runtime.available_backends():
+        pytest.skip(f"{name} is not installed")
+    assert "shadows the real" in result.stdout, result.stdout + result.stderr
+    assert str(tmp_path / name) in result.stdout
+
+
+def test_seed_everything_is_reproducible():
+    keras = runtime.import_keras()
+    import numpy as np
+
+    def weights():
+        runtime.seed_everything(123)
+        layer = keras.layers.Dense(4)
+        layer.build((None, 3))
+        return keras.ops.convert_to_numpy(layer.kernel), np.random.rand(), __import__("random").random()
+
+    a, b = weights(), weights()
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[1:] == b[1:]
+    with pytest.raises(ValueError, match="non-negative integer"):
+        runtime.seed_everything(-1)
+
+
+def test_device_report_matches_backend():
+    report = runtime.device_report()
+    keras = runtime.import_keras()
+    assert report["backend"] == keras.backend.backend()
+    assert report["keras"] == keras.__version__
+    assert report["devices"] and all({"kind", "name"} <= set(d) for d in report["devices"])
+    assert report["accelerators"] == sum(d["kind"] != "CPU" for d in report["devices"])
+    text = runtime.format_device_report(report)
+    assert f"on {report['backend']}" in text and "fashion_mnist_sample" in text
