@@ -1,0 +1,169 @@
+"""``brainkit train``, ``evaluate``, ``predict`` and ``plot``: the learner's loop."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+__all__ = ["COMMANDS"]
+
+DEFAULT_OUT = "brainkit-run"
+
+
+def _free_run_dir(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``, ... : never an existing folder."""
+    if not base.exists():
+        return base
+    n = 2
+    while base.with_name(f"{base.name}-{n}").exists():
+        n += 1
+    return base.with_name(f"{base.name}-{n}")
+
+
+@click.command()
+@click.option("--arch", "arch", default="mlp", show_default=True, help="Architecture; see `brainkit archs`.")
+@click.option("--dataset", default=None, help="Data set (default: fashion_mnist, or the embedded sample if it is nowhere).")
+@click.option("--epochs", type=int, default=None, help="Passes over the training set (default: the recipe's).")
+@click.option("--batch-size", type=int, default=None, help="Examples per step (default: the recipe's).")
+@click.option("--learning-rate", type=float, default=None, help="Optimizer learning rate (default: the recipe's).")
+@click.option("--seed", type=int, default=None, help="Seed Python, NumPy and the backend for a reproducible run.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"Run folder to write. Default: ./{DEFAULT_OUT} (or {DEFAULT_OUT}-2, ... if it exists).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace --out if it already holds a run.")
+@click.option("--distribute", type=click.Choice(["none", "auto", "data_parallel"]), default="none", show_default=True,
+              help="Data-parallel training across devices (JAX backend).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar; print only the results.")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG figures.")
+def train(arch, dataset, epochs, batch_size, learning_rate, seed, out, overwrite, distribute, quiet, no_plots):
+    """Train a brain and save the run: model, metrics, history and plots.
+
+    With no options: the 128-unit MLP of the Keras "Introduction to Neural
+    Networks" lesson, on the full Fashion-MNIST (or the embedded sample, with
+    a notice, when the full data is nowhere on this machine and cannot be
+    downloaded), 10 epochs, batch 32, Adam.
+    """
+    import brainkit
+    from brainkit.datasets import DataNotFoundError, load
+
+    for name, value in (("--epochs", epochs), ("--batch-size", batch_size)):
+        if value is not None and value < 1:
+            raise click.BadParameter(f"must be at least 1, got {value}.", param_hint=name)
+    if learning_rate is not None and not learning_rate > 0:
+        raise click.BadParameter(f"must be positive, got {learning_rate}.", param_hint="--learning-rate")
+    if out is not None and out.exists() and not overwrite:
+        raise click.ClickException(f"{out} already exists; pass --overwrite to replace it, or choose another --out.")
+    target = out if out is not None else _free_run_dir(Path(DEFAULT_OUT))
+    from brainkit import architectures
+
+    architectures.get(arch)  # fail fast on an unknown name, before loading data
+
+    if dataset is None:
+        try:
+            data = load("fashion_mnist", quiet=quiet)
+        except DataNotFoundError as exc:
+            click.secho(
+                "notice: the full Fashion-MNIST is not on this machine and could not be downloaded, so this run "
+                "uses the embedded 5,000/1,000-image sample (accuracy will be lower).\n"
+                f"        {str(exc).splitlines()[0]}",
+                fg="yellow",
+                err=True,
+            )
+            data = load("fashion_mnist_sample")
+    else:
+        data = load(dataset, quiet=quiet)
+    click.echo(f"data: {data!r}")
+
+    result = brainkit.train(
+        arch,
+        data,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+        verbose=0 if quiet else "auto",
+        distribute=None if distribute == "none" else distribute,
+    )
+    m = result.metrics
+    click.echo(
+        f"{result.architecture} on {m['dataset']} ({m['backend']}): test accuracy {m['test_accuracy']:.4f}, "
+        f"test loss {m['test_loss']:.4f}, {m['epochs']} epochs in {m['train_seconds']:.1f} s"
+    )
+    result.save(target, overwrite=overwrite)
+    if not no_plots:
+        from brainkit.run_figures import write_run_figures
+
+        write_run_figures(result, target)
+    click.echo(f"saved the run to {target}/")
+    for path in sorted(target.iterdir()):
+        click.echo(f"  {path.name}")
+
+
+@click.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option("--dataset", default=None, help="Evaluate on another data set with the same inputs.")
+@click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def evaluate(run, dataset, split, as_json):
+    """Evaluate a saved RUN folder on the test set."""
+    import brainkit
+
+    result = brainkit.load_run(run)
+    values = brainkit.evaluate(result, dataset=dataset, split=split)
+    if as_json:
+        click.echo(json.dumps(values, indent=2))
+    else:
+        click.echo(
+            f"{result.architecture} ({run}) on {dataset or result.dataset_name} {split}: "
+            f"accuracy {values.get('accuracy', float('nan')):.4f}, loss {values['loss']:.4f}, {values['examples']} examples"
+        )
+
+
+@click.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--top", type=click.IntRange(1, 10), default=3, show_default=True, help="Classes to list per image.")
+@click.option("--show", "show_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also save, per image, a PNG of the conversion and the model's outputs into this folder.")
+def predict(run, images, top, show_dir):
+    """Classify IMAGES (PNG/JPEG files) with a saved RUN: top classes with probabilities."""
+    import brainkit
+    from brainkit.images import load_image
+
+    result = brainkit.load_run(run)
+    shape = tuple(result.input_shape[:2])
+    converted = [load_image(path, size=shape) for path in images]
+    import numpy as np
+
+    predictions = brainkit.predict(result, np.stack(converted), top=top)
+    for path, prediction in zip(images, predictions, strict=True):
+        click.echo(f"{path}: {prediction.class_name} ({prediction.probability:.1%})  [{prediction}]")
+    if show_dir is not None:
+        from brainkit.images import plot_conversion
+        from brainkit.viz.data import save_figure
+        from brainkit.viz.predictions import plot_prediction
+
+        for path, image, prediction in zip(images, converted, predictions, strict=True):
+            save_figure(plot_conversion(path, size=shape), show_dir / f"{path.stem}-conversion.png")
+            save_figure(plot_prediction(image, prediction.probabilities, result.class_names), show_dir / f"{path.stem}-prediction.png")
+        click.echo(f"figures in {show_dir}/")
+
+
+@click.command()
+@click.argument("run", type=click.Path(path_type=Path))
+def plot(run):
+    """Regenerate the figures of a saved RUN folder."""
+    import brainkit
+    from brainkit.run_figures import write_run_figures
+
+    result = brainkit.load_run(run)
+    for path in write_run_figures(result, run):
+        click.echo(f"wrote {path}")
+
+
+COMMANDS = [train, evaluate, predict, plot]

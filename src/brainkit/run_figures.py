@@ -1,0 +1,63 @@
+"""The figures saved with every training run (``brainkit train`` and ``brainkit plot``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["write_run_figures"]
+
+
+def write_run_figures(result: Any, folder: str | Path, seed: int = 0) -> list[Path]:
+    """Draw a run's figures as PNGs in ``folder`` and return their paths.
+
+    Writes ``learning_curves.png``, ``confusion_matrix.png``,
+    ``sample_predictions.png`` and ``worst_mistakes.png``, plus
+    ``weights.png`` when the model is the single-layer ``linear`` brain.
+
+    Parameters
+    ----------
+    result : TrainResult
+        A trained or loaded run.
+    folder : str or path
+        Where to write (created if needed).
+    seed : int
+        Seed for choosing the sample predictions shown.
+    """
+    from brainkit.training import probabilities
+    from brainkit.viz.data import save_figure
+    from brainkit.viz.metrics import plot_confusion_matrix, plot_learning_curves
+    from brainkit.viz.predictions import plot_predictions_grid, plot_worst_mistakes
+    from brainkit.viz.weights import plot_linear_weights
+
+    out = Path(folder)
+    data = result.dataset()
+    probs = probabilities(result, data.x_test)
+    predicted = probs.argmax(axis=1)
+    accuracy = float(np.mean(predicted == data.y_test))
+    name = f"{result.architecture} on {data.name}"
+    written = []
+    if result.history:
+        written.append(save_figure(plot_learning_curves(result.history, title=f"Learning curves: {name}"), out / "learning_curves.png"))
+    written.append(
+        save_figure(
+            plot_confusion_matrix(data.y_test, predicted, data.class_names, title=f"Test set: {accuracy:.1%} right ({name})"),
+            out / "confusion_matrix.png",
+        )
+    )
+    written.append(
+        save_figure(
+            plot_predictions_grid(data.x_test, probs, data.y_test, data.class_names, count=12, seed=seed),
+            out / "sample_predictions.png",
+        )
+    )
+    if np.any(predicted != data.y_test):
+        written.append(
+            save_figure(plot_worst_mistakes(data.x_test, probs, data.y_test, data.class_names), out / "worst_mistakes.png")
+        )
+    dense = [layer for layer in result.model.layers if layer.__class__.__name__ == "Dense"]
+    if len(dense) == 1 and int(np.prod(result.input_shape)) == dense[0].get_weights()[0].shape[0]:
+        written.append(save_figure(plot_linear_weights(result.model, data.class_names, tuple(result.input_shape[:2])), out / "weights.png"))
+    return written
