@@ -170,9 +170,9 @@ def test_run_loads_on_another_backend(linear_run, sample):
     expected = brainkit.evaluate(linear_run)["accuracy"]
     for other in others:
         code = (
-            "import brainkit, json; r = brainkit.load_run(%r); "
-            "print(json.dumps({'acc': brainkit.evaluate(r)['accuracy'], 'backend': r.model.__class__.__module__, "
-            "'label': brainkit.predict(r, r.dataset().x_test[0]).label}))" % str(linear_run.path)
+            f"import brainkit, json; r = brainkit.load_run({str(linear_run.path)!r}); "
+            "print(json.dumps({'acc': brainkit.evaluate(r)['accuracy'], "
+            "'label': brainkit.predict(r, r.dataset().x_test[0]).label}))"
         )
         env = dict(os.environ, KERAS_BACKEND=other)
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)

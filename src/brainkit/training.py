@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from brainkit._atomic import public_mode
 from brainkit.errors import BrainkitError
 
 __all__ = [
@@ -136,6 +137,7 @@ class TrainResult:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
+            os.chmod(staging, public_mode(directory=True))
             self.write_files(staging)
             if target.exists():
                 old = target.with_name(f".{target.name}.old-{os.getpid()}")

@@ -14,6 +14,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from brainkit._atomic import atomic_write_bytes, public_mode
+
 __all__ = ["DownloadError", "download", "atomic_write_bytes"]
 
 _CHUNK = 1 << 16
@@ -21,21 +23,6 @@ _CHUNK = 1 << 16
 
 class DownloadError(OSError):
     """A download failed (network, HTTP status, or an interrupted transfer)."""
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def download(url: str, dest: Path, timeout: float = 30.0, quiet: bool = False) -> Path:
@@ -72,6 +59,7 @@ def download(url: str, dest: Path, timeout: float = 30.0, quiet: bool = False) -
             written = out.tell()
         if total and written != total:
             raise DownloadError(f"{url}: transfer ended after {written} of {total} bytes.")
+        os.chmod(tmp, public_mode())
         os.replace(tmp, dest)
     except urllib.error.HTTPError as exc:
         tmp.unlink(missing_ok=True)

@@ -13,6 +13,22 @@ from typing import Any
 _WHERE = {
     "plot_samples": "brainkit.viz.data",
     "save_figure": "brainkit.viz.data",
+    "plot_prediction": "brainkit.viz.predictions",
+    "plot_predictions_grid": "brainkit.viz.predictions",
+    "plot_worst_mistakes": "brainkit.viz.predictions",
+    "plot_learning_curves": "brainkit.viz.metrics",
+    "confusion_matrix": "brainkit.viz.metrics",
+    "plot_confusion_matrix": "brainkit.viz.metrics",
+    "most_confused": "brainkit.viz.metrics",
+    "plot_most_confused": "brainkit.viz.metrics",
+    "plot_linear_weights": "brainkit.viz.weights",
+    "plot_network": "brainkit.viz.network",
+    "plot_activations": "brainkit.viz.network",
+    "plot_perceptron": "brainkit.viz.perceptron_plots",
+    "plot_step_vs_sigmoid": "brainkit.viz.perceptron_plots",
+    "plot_decision_boundary": "brainkit.viz.perceptron_plots",
+    "LiveLearningCurves": "brainkit.viz.live",
+    "live_learning_curves": "brainkit.viz.live",
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -94,14 +93,9 @@ def plot_samples(
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:
     """Save ``fig`` atomically (temporary file, then rename) and return the path."""
+    from brainkit._atomic import atomic_path
+
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".png", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_path(target, suffix=target.suffix or ".png") as tmp:
         fig.savefig(tmp, dpi=dpi)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target
