@@ -1,0 +1,103 @@
+"""``cnn``: a small, fast convolutional network for 28x28 images (>= 91% on Fashion-MNIST).
+
+Two strided convolutions do the work of convolution + pooling in one step,
+each followed by batch normalization and a ReLU::
+
+    image (28x28[x1])
+      -> conv1: 32 filters 5x5, stride 2   -> 14x14x32, BatchNorm, ReLU
+      -> conv2: 64 filters 3x3, stride 2   ->  7x7x64,  BatchNorm, ReLU
+      -> flatten -> dropout -> dense 128 ReLU -> dense num_classes (logits)
+
+Why this shape: on a CPU the convolutions cost almost all the time. The
+usual "conv-pool-conv-pool" net computes its first convolution at 26x26
+and its second (the expensive one, 32 -> 64 channels) at
+11x11, then throws three quarters of each away by pooling. Striding computes
+every layer only at the resolution it keeps: about 1.06 million
+multiply-adds per image instead of 2.4 million. Batch normalization lets
+Adam take larger steps, and a learning rate that decays (halving every 600
+steps) turns the last epochs into fine-tuning instead of noise. The
+measurements behind these choices are in ``benchmarks/cnn_design.md`` of the
+brainkit repository.
+
+Inputs of shape ``(height, width)`` get a channel axis added; ``(height,
+width, channels)`` is used as it is (channels last).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from brainkit.architectures._spec import HyperparameterError, Recipe, architecture
+
+__all__ = ["cnn"]
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise HyperparameterError(f"{name} must be a positive integer, got {value!r}.")
+    return value
+
+
+@architecture(
+    description="Two strided conv layers with batch norm and a dense head: fast, >= 91%.",
+    recipe=Recipe(
+        optimizer="adam",
+        learning_rate=2e-3,
+        learning_rate_decay=0.5,
+        learning_rate_decay_steps=600,
+        loss="sparse_categorical_crossentropy",
+        output="logits",
+        label_encoding="sparse",
+        batch_size=128,
+        epochs=7,
+        input_scaling="unit",
+        notes=(
+            "Measured on Fashion-MNIST (Keras 3 on JAX, 2 CPU cores): 91.36% test accuracy "
+            "after 7 epochs with seed 0 and 91.15% with seed 1 (91.0% and 90.9% after 5; "
+            "training accuracy about 93%: it starts to overfit). An epoch took about 15-20 s "
+            "on an idle machine, 20-35 s on a busy one: about two minutes in all. The "
+            "PyTorch backend ran about 9x slower per step on the same CPU. With a constant "
+            "learning rate the same net hovers around 90-91% and reaches 91% only by luck: "
+            "the decay matters."
+        ),
+    ),
+    reference=(
+        "Springenberg et al. (2015), Striving for Simplicity: The All Convolutional Net "
+        "(strided convolutions instead of pooling); Ioffe & Szegedy (2015), Batch "
+        "Normalization; benchmarks/cnn_design.md"
+    ),
+    api_version=1,
+)
+def cnn(
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    filters: int = 32,
+    units: int = 128,
+    dropout: float = 0.3,
+) -> Any:
+    """Two strided conv layers with batch norm and a dense head: fast, >= 91%."""
+    from brainkit.runtime import import_keras
+
+    filters = _positive_int("filters", filters)
+    units = _positive_int("units", units)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise HyperparameterError(f"dropout must be a number in [0, 1), got {dropout!r}.")
+    shape = tuple(input_shape)
+    if len(shape) not in (2, 3):
+        raise HyperparameterError(
+            f"cnn needs images, (height, width) or (height, width, channels); got {shape}. "
+            "For flat vectors use 'mlp'."
+        )
+    keras = import_keras()
+    layers = keras.layers
+    inputs = keras.Input(shape=shape, name="image")
+    x = layers.Reshape((*shape, 1), name="add_channel")(inputs) if len(shape) == 2 else inputs
+    for i, (n, k) in enumerate(((filters, 5), (2 * filters, 3)), start=1):
+        x = layers.Conv2D(n, k, strides=2, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
+        x = layers.Activation("relu", name=f"conv{i}_relu")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    x = layers.Dense(units, activation="relu", name="dense")(x)
+    outputs = layers.Dense(num_classes, name="logits")(x)
+    return keras.Model(inputs, outputs, name="cnn")
