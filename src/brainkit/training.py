@@ -91,7 +91,7 @@ class TrainResult:
     seconds: float
     input_shape: tuple[int, ...] = (28, 28)
     path: Path | None = None
-    _data: Any = field(default=None, repr=False)
+    _data: Any = field(default=None, repr=False, init=False, compare=False)
 
     @property
     def output(self) -> str:
@@ -365,8 +365,22 @@ def train(
             fit_kwargs["validation_data"] = (x_test, y_test)
         elif isinstance(validation, float):
             fit_kwargs["validation_split"] = validation
+        from brainkit import _fastfit
+
+        pixels = None
+        if data.x_train.dtype == np.uint8:
+            # x_train is recipe.scale_inputs(data.x_train) elementwise: the fast path may keep
+            # the uint8 pixels on the device and look each batch up in this 256-value table.
+            pixels = _fastfit.Pixels(
+                data.x_train,
+                data.x_test if validation == "test" else None,
+                recipe.scale_inputs(np.arange(256, dtype=np.uint8)),
+            )
         started = time.perf_counter()
-        history = model.fit(
+        # The same training as model.fit; on JAX it runs whole epochs in one compiled loop
+        # (brainkit._fastfit), and falls back to model.fit with callbacks or a distribution.
+        history = _fastfit.fit(
+            model,
             x_train,
             y_train,
             epochs=recipe.epochs,
@@ -374,6 +388,9 @@ def train(
             verbose=verbose,
             callbacks=list(callbacks or []),
             shuffle=True,
+            distributed=mesh_info is not None,
+            fast=steps_per_execution in (None, "auto"),
+            pixels=pixels,
             **fit_kwargs,
         )
         seconds = time.perf_counter() - started
@@ -402,7 +419,7 @@ def train(
     for key, value in test_values.items():
         if key not in ("loss", "accuracy"):
             metrics_out[f"test_{key}"] = float(value)
-    return TrainResult(
+    result = TrainResult(
         model=model,
         history=history_dict,
         metrics=metrics_out,
@@ -412,8 +429,9 @@ def train(
         dataset_name=data.name,
         seconds=seconds,
         input_shape=tuple(data.input_shape),
-        _data=data,
     )
+    result._data = data  # the data set it was trained on, so plots need no second load
+    return result
 
 
 def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainResult:

@@ -1,0 +1,204 @@
+"""brainkit's fit (brainkit._fastfit): the same training as model.fit, on the current backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import brainkit
+from brainkit import _fastfit, datasets, runtime
+
+pytestmark = pytest.mark.backend
+
+FAST_PATH = {"jax": "jax-loop", "torch": "torch-loop", "tensorflow": "tf-loop"}
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return datasets.load("fashion_mnist_sample")
+
+
+@pytest.fixture(scope="module")
+def backend():
+    return runtime.import_keras().backend.backend()
+
+
+@pytest.fixture(scope="module")
+def mlp_run(sample):
+    return brainkit.train("mlp", sample, epochs=2, seed=0, verbose=0)
+
+
+def _small_model(units=16, dropout=None):
+    keras = runtime.import_keras()
+    inputs = keras.Input((28, 28))
+    x = keras.layers.Flatten()(inputs)
+    x = keras.layers.Dense(units, activation="relu")(x)
+    if dropout is not None:
+        x = keras.layers.Dropout(dropout)(x)
+    outputs = keras.layers.Dense(10, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def _xy(sample, n=None):
+    x = sample.x_train[:n].astype("float32") / np.float32(255)
+    return x, sample.y_train[:n].astype("int32")
+
+
+def test_history_like_fit(mlp_run, backend):
+    history = mlp_run.model.history
+    assert history.fit_path == FAST_PATH[backend]
+    assert set(mlp_run.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 2 for v in mlp_run.history.values())
+    assert all(np.isfinite(v).all() for v in mlp_run.history.values())
+    assert mlp_run.history["loss"][1] < mlp_run.history["loss"][0]
+    assert len(history.epoch_seconds) == 2 and min(history.epoch_seconds) > 0
+
+
+def test_sensible_accuracy_in_two_epochs(mlp_run):
+    # 5,000 training images, 2 epochs of batch-32 Adam: well above chance (0.1).
+    assert mlp_run.metrics["test_accuracy"] > 0.7
+    assert mlp_run.history["accuracy"][-1] > 0.7
+    # Validation after the last epoch is the test set, measured by evaluate afterwards too.
+    assert mlp_run.history["val_accuracy"][-1] == pytest.approx(
+        mlp_run.metrics["test_accuracy"], abs=2e-3
+    )
+
+
+def test_same_seed_same_result(sample):
+    a = brainkit.train("mlp", sample, epochs=1, seed=5, verbose=0, hyperparameters={"units": 16})
+    b = brainkit.train("mlp", sample, epochs=1, seed=5, verbose=0, hyperparameters={"units": 16})
+    assert a.history["loss"] == pytest.approx(b.history["loss"], rel=1e-6)
+    assert a.metrics["test_accuracy"] == pytest.approx(b.metrics["test_accuracy"], abs=1e-6)
+    c = brainkit.train("mlp", sample, epochs=1, seed=6, verbose=0, hyperparameters={"units": 16})
+    assert c.history["loss"] != pytest.approx(a.history["loss"], rel=1e-6)
+
+
+def test_computes_what_fit_computes(sample):
+    """Same start, same batches (no shuffling): the same weights as model.fit, to rounding."""
+    keras = runtime.import_keras()
+    x, y = _xy(sample, 1000)  # 31 batches of 32 and one of 8
+    keras.utils.set_random_seed(1)
+    ours, theirs = _small_model(), _small_model()
+    theirs.set_weights(ours.get_weights())
+    h_ours = _fastfit.fit(ours, x, y, epochs=2, batch_size=32, verbose=0, shuffle=False)
+    h_theirs = theirs.fit(x, y, epochs=2, batch_size=32, verbose=0, shuffle=False)
+    assert h_ours.fit_path != "keras-fit"
+    for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-5)
+    assert h_ours.history["loss"] == pytest.approx(h_theirs.history["loss"], rel=1e-3)
+    assert h_ours.history["accuracy"] == pytest.approx(h_theirs.history["accuracy"], abs=2e-3)
+    assert (
+        int(ours.optimizer.iterations.numpy()) == int(theirs.optimizer.iterations.numpy()) == 2 * 32
+    )
+
+
+def test_validation_split_and_partial_batch(sample):
+    x, y = _xy(sample, 1000)
+    model = _small_model()
+    history = _fastfit.fit(model, x, y, epochs=1, batch_size=64, verbose=0, validation_split=0.25)
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    # 750 training examples: 11 batches of 64 and one of 46, as fit would run them.
+    assert int(model.optimizer.iterations.numpy()) == 12
+
+
+def test_falls_back_with_callbacks(sample):
+    keras = runtime.import_keras()
+    seen = []
+
+    class Spy(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(epoch)
+
+    r = brainkit.train(
+        "mlp", sample, epochs=2, verbose=0, callbacks=[Spy()], hyperparameters={"units": 8}
+    )
+    assert seen == [0, 1]
+    assert (
+        r.model.history.fit_path.startswith("keras-fit") and "callbacks" in r.model.history.fit_path
+    )
+    assert set(r.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(r.model.history.epoch_seconds) == 2
+
+
+def test_falls_back_when_asked(sample, monkeypatch):
+    monkeypatch.setenv(_fastfit.DISABLE_ENV, "0")
+    r = brainkit.train("mlp", sample, epochs=1, verbose=0, hyperparameters={"units": 8})
+    assert r.model.history.fit_path.startswith("keras-fit")
+    monkeypatch.delenv(_fastfit.DISABLE_ENV)
+    r = brainkit.train(
+        "mlp", sample, epochs=1, verbose=0, steps_per_execution=1, hyperparameters={"units": 8}
+    )
+    assert "steps_per_execution" in r.model.history.fit_path
+
+
+def test_dropout_trains_on_every_backend(sample, backend):
+    x, y = _xy(sample, 640)
+    model = _small_model(dropout=0.3)
+    history = _fastfit.fit(
+        model, x, y, epochs=1, batch_size=32, verbose=0, validation_data=(x[:100], y[:100])
+    )
+    if backend == "torch":  # dropout is random in training: the recording cannot replay it
+        assert history.fit_path.startswith("keras-fit") and "Dropout" in history.fit_path
+    else:
+        assert history.fit_path == FAST_PATH[backend]
+    assert np.isfinite(history.history["loss"][0]) and "val_accuracy" in history.history
+
+
+def test_quiet_prints_nothing_and_bar_shows_steps(sample, capsys):
+    x, y = _xy(sample, 320)
+    _fastfit.fit(_small_model(), x, y, epochs=1, batch_size=32, verbose=0)
+    assert capsys.readouterr().out == ""
+    _fastfit.fit(_small_model(), x, y, epochs=2, batch_size=32, verbose=2)
+    out = capsys.readouterr().out
+    assert "Epoch 2/2" in out and "10/10" in out and "loss" in out
+    _fastfit.fit(_small_model(), x, y, epochs=1, batch_size=32, verbose=1)
+    out = capsys.readouterr().out
+    assert "10/10" in out and "11/10" not in out  # not fit's "160/157" with steps_per_execution
+
+
+def test_pixels_must_match(sample):
+    x, y = _xy(sample, 256)
+    good = _fastfit.Pixels(
+        sample.x_train[:256], None, np.arange(256, dtype="float32") / np.float32(255)
+    )
+    assert good.matches(good.train, x)
+    bad = _fastfit.Pixels(sample.x_train[:256], None, np.arange(256, dtype="float32"))
+    assert not bad.matches(bad.train, x)
+    # A table that does not match is ignored: training sees the float inputs, as without it.
+    keras = runtime.import_keras()
+    plain, with_bad = _small_model(), _small_model()
+    with_bad.set_weights(plain.get_weights())
+    keras.utils.set_random_seed(3)
+    h1 = _fastfit.fit(plain, x, y, epochs=1, batch_size=32, verbose=0)
+    keras.utils.set_random_seed(3)
+    h2 = _fastfit.fit(with_bad, x, y, epochs=1, batch_size=32, verbose=0, pixels=bad)
+    assert h2.history["loss"] == pytest.approx(h1.history["loss"], rel=1e-6)
+    # A matching table gives the very same inputs, so the very same training.
+    plain, with_good = _small_model(), _small_model()
+    with_good.set_weights(plain.get_weights())
+    keras.utils.set_random_seed(3)
+    h3 = _fastfit.fit(plain, x, y, epochs=1, batch_size=32, verbose=0)
+    keras.utils.set_random_seed(3)
+    h4 = _fastfit.fit(with_good, x, y, epochs=1, batch_size=32, verbose=0, pixels=good)
+    assert h4.history["loss"] == pytest.approx(h3.history["loss"], rel=1e-6)
+
+
+def test_trained_model_saves_loads_predicts(mlp_run, sample, tmp_path):
+    folder = mlp_run.save(tmp_path / "run")
+    again = brainkit.load_run(folder)
+    images = sample.x_test[:20]
+    np.testing.assert_allclose(
+        brainkit.training.probabilities(again, images),
+        brainkit.training.probabilities(mlp_run, images),
+        atol=1e-5,
+    )
+    assert brainkit.evaluate(again)["accuracy"] == pytest.approx(
+        mlp_run.metrics["test_accuracy"], abs=1e-6
+    )
+    assert brainkit.predict(again, images[0]).label == brainkit.predict(mlp_run, images[0]).label
