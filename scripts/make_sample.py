@@ -18,10 +18,8 @@ The full data set is loaded with ``brainkit.datasets.load("fashion_mnist")``
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import sys
-from pathlib import Path
 
 import numpy as np
 

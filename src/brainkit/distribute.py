@@ -265,6 +265,8 @@ def initialize(
         raise DistributeError(
             f"process_id must be between 0 and num_processes - 1 = {int(num_processes) - 1}, got {process_id!r}."
         )
+    if not _jax_started():  # Keras's initialize runs a collective: the workaround goes first
+        ensure_cpu_threads()
     keras.distribution.initialize(coordinator_address, num_processes, process_id)
 
 
@@ -424,8 +426,8 @@ def distribution_scope(
         )
     if started and devices[0].startswith("cpu") and _cpu_pool_too_small(local):
         warnings.warn(
-            f"JAX started its CPU backend before brainkit could give it enough host threads for {n} "
-            "devices; Keras's fit may then stop in an XLA all-reduce deadlock (see "
+            "JAX started its CPU backend before brainkit could give it enough host threads for "
+            f"{local} devices; Keras's fit may then stop in an XLA all-reduce deadlock (see "
             "brainkit.distribute). Call brainkit.distribute.ensure_cpu_threads() (or "
             "simulate_cpu_devices) before anything computes, or set "
             f"PJRT_NPROC={max(_cores(), 2 * local)} before Python starts.",
