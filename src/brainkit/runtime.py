@@ -285,7 +285,31 @@ def seed_everything(seed: int | None) -> None:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
     keras = import_keras()
-    keras.utils.set_random_seed(seed)
+    try:
+        # What keras.utils.set_random_seed does, minus importing TensorFlow on other backends
+        # (Keras seeds TensorFlow whenever it is installed: ~10 s on a JAX or torch run).
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+    except ImportError:  # a Keras whose internals moved: use the public call
+        keras.utils.set_random_seed(seed)
+        return
+    import random
+
+    import numpy as np
+
+    global_state.set_global_attribute("global_random_seed", seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+    backend = keras.backend.backend()
+    if backend == "tensorflow" or "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        tf.random.set_seed(seed)
+    if backend == "torch":
+        import torch
+
+        torch.manual_seed(seed)
 
 
 def _version(dist: str) -> str | None:

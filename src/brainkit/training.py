@@ -353,6 +353,12 @@ def train(
     from brainkit.distribute import distribution_scope
 
     with distribution_scope(distribute, recipe.batch_size) as mesh_info:
+        if mesh_info:
+            from brainkit.distribute import check_even_batches
+
+            devices = len(mesh_info["devices"])
+            check_even_batches(len(x_train), recipe.batch_size, devices, "the training set")
+            check_even_batches(len(x_test), max(256, recipe.batch_size), devices, "the test set")
         if given_model is not None:
             model = given_model
         else:
