@@ -202,3 +202,39 @@ def test_trained_model_saves_loads_predicts(mlp_run, sample, tmp_path):
         mlp_run.metrics["test_accuracy"], abs=1e-6
     )
     assert brainkit.predict(again, images[0]).label == brainkit.predict(mlp_run, images[0]).label
+
+
+def test_convolutional_model_matches_fit(sample, backend):
+    """Convolutions: Keras's fit on JAX (XLA's loop is slow for them), brainkit's loop elsewhere."""
+    keras = runtime.import_keras()
+    x, y = _xy(sample, 256)
+
+    def conv_model():
+        inputs = keras.Input((28, 28))
+        h = keras.layers.Reshape((28, 28, 1))(inputs)
+        h = keras.layers.Conv2D(4, 3, strides=2, activation="relu")(h)
+        h = keras.layers.Flatten()(h)
+        model = keras.Model(inputs, keras.layers.Dense(10)(h))
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-3),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+        return model
+
+    keras.utils.set_random_seed(2)
+    ours, theirs = conv_model(), conv_model()
+    theirs.set_weights(ours.get_weights())
+    h_ours = _fastfit.fit(
+        ours, x, y, epochs=1, batch_size=32, verbose=0, shuffle=False, validation_data=(x, y)
+    )
+    h_theirs = theirs.fit(
+        x, y, epochs=1, batch_size=32, verbose=0, shuffle=False, validation_data=(x, y)
+    )
+    if backend == "jax":
+        assert h_ours.fit_path.startswith("keras-fit") and "convolutions" in h_ours.fit_path
+    else:
+        assert h_ours.fit_path == FAST_PATH[backend]
+    for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-5)
+    assert h_ours.history["val_loss"] == pytest.approx(h_theirs.history["val_loss"], rel=1e-4)

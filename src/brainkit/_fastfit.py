@@ -7,20 +7,35 @@ from Python and dispatches callbacks. :func:`fit` keeps what the learner
 asked for (the model, optimizer, loss, metrics, batch size, number of
 epochs, a fresh shuffle every epoch) and changes only how the steps are run.
 
-On JAX (the fast path)
-    The training and validation arrays are copied to the device once. Every
-    epoch draws a permutation of the examples; one jitted call then runs the
-    epoch's batches in a ``jax.lax.fori_loop``, each iteration gathering its
-    batch on the device and calling the model's own stateless
-    ``train_step`` (the very function ``fit`` compiles: same loss, optimizer,
-    metrics, batch-norm statistics and dropout seeds). Validation runs the
-    model's ``test_step`` the same way. At the end of each epoch the
-    variables are written back into the Keras model, so ``evaluate``,
-    ``predict`` and ``save`` work as after ``fit``. With a progress bar
-    (``verbose=1``) an epoch runs in about 20 calls so the bar moves.
+On JAX
+    The training and validation images go to the device once (as ``uint8``
+    pixels when :class:`Pixels` says how they became the float inputs, else
+    as the floats). Every epoch draws a permutation of the examples; one
+    jitted call then runs the epoch's batches in a ``jax.lax.fori_loop``,
+    each iteration gathering its batch on the device and calling the model's
+    own stateless ``train_step`` (the very function ``fit`` compiles: same
+    loss, optimizer, metrics, batch-norm statistics and dropout seeds).
+    Validation runs the model's ``test_step`` the same way. At the end of
+    each epoch the variables are written back into the Keras model, so
+    ``evaluate``, ``predict`` and ``save`` work as after ``fit``. With a
+    progress bar (``verbose=1``) an epoch runs in about 20 calls so the bar
+    moves. Compiled programs are kept on disk (:func:`enable_compile_cache`).
+    Models with convolutions use ``fit``: XLA runs convolutions inside a
+    compiled loop several times slower on a CPU.
 
-On TensorFlow and PyTorch
-    Keras's own ``fit`` runs; see :func:`fit` for what brainkit sets.
+On TensorFlow
+    The same design: a ``tf.function`` around a ``tf.while_loop`` that
+    gathers each batch from tensors and calls the model's own ``train_step``,
+    compiled with XLA for models without convolutions (Keras leaves XLA off
+    on a CPU).
+
+On PyTorch
+    For functional models made of :data:`TRACEABLE_LAYERS` (no dropout, no
+    batch normalization), the forward pass and loss are recorded once with
+    ``torch.jit.trace`` on the model's own weights; the step is then that
+    recording, ``backward`` and the model's Keras optimizer (Keras's plain
+    Adam as the same arithmetic in fused ``torch._foreach`` operations).
+    Small models run on one thread.
 
 Exactly as ``fit``: every example is seen once per epoch in a new random order;
 the last, smaller batch (when the batch size does not divide the training
@@ -33,10 +48,11 @@ agree to about 1e-6).
 
 When the fast path does not apply it falls back to ``model.fit`` with the
 same arguments: with callbacks (they may look at the model between steps),
-under a distribution (``distribute=``), when the model runs eagerly or is not
-jit-compiled, on another backend, when ``BRAINKIT_FASTFIT=0`` is set, or when
-anything in preparing it fails (the reason is logged on the
-``brainkit.fastfit`` logger and kept in ``history.fit_path``).
+under a distribution (``distribute=``), when the model runs eagerly (or, on
+JAX, is not jit-compiled), for the models named above, when
+``BRAINKIT_FASTFIT=0`` is set, or when anything in preparing it fails (the
+reason is logged on the ``brainkit.fastfit`` logger and kept in
+``history.fit_path``).
 """
 
 from __future__ import annotations
@@ -123,9 +139,10 @@ def why_not_fast(
         return "the data are too large to keep on the device"
     if backend == "torch":
         return _torch_why_not(model)
-    if backend == "jax" and any(type(layer).__name__.startswith("Conv") for layer in model.layers):
+    if backend == "jax" and _has_convolutions(model):
         # Measured on a 2-core CPU: XLA's convolutions inside one long compiled loop ran a CNN
-        # epoch ~10x slower (about 360 s against 31 s) than Keras's own fit.
+        # epoch ~10x slower (about 360 s against 31 s) than Keras's own fit; one compiled step
+        # per call on device-resident data only matched fit (46 ms/step both).
         return "convolutions run faster through Keras's fit on XLA's CPU backend"
     return None
 
@@ -370,6 +387,10 @@ def enable_compile_cache() -> str | None:
     return str(folder)
 
 
+def _has_convolutions(model: Any) -> bool:
+    return any("Conv" in type(layer).__name__ for layer in model._flatten_layers())
+
+
 class _JaxLoop:
     """The whole-epoch JAX training loop for one model and one data set."""
 
@@ -432,8 +453,8 @@ class _JaxLoop:
             self.val_table = self.table if use_codes else None
             self.val = (jax.device_put(val_codes if use_codes else val[0]), jax.device_put(val[1]))
         self._train_chunk = jax.jit(self._train_loop)
-        self._train_one = jax.jit(self._train_step)
         self._eval_chunk = jax.jit(self._eval_loop, static_argnums=(5,))
+        self._train_one = jax.jit(self._train_step)
         self._eval_one = jax.jit(self._test_step)
 
     # -- state: the lists Keras's own JAX fit passes to train_step -------------------------
@@ -466,36 +487,38 @@ class _JaxLoop:
             return dict(self.model.get_metrics_result())
 
     # -- the compiled functions ----------------------------------------------------------
-    def _train_loop(self, state, x, y, table, order, start, stop):  # noqa: ANN001 - traced
+    def _train_body(self, state, x, y, table, order, i):  # noqa: ANN001 - traced
         jax, jnp = self.jax, self.jnp
-        model = self.model
+        batch = jax.lax.dynamic_index_in_dim(order, i, keepdims=False)
+        xb = jnp.take(x, batch, axis=0)
+        if table is not None:
+            xb = jnp.take(table, xb.astype(jnp.int32), axis=0)
+        return self.model.train_step(state, (xb, jnp.take(y, batch, axis=0)))[1]
 
+    def _train_loop(self, state, x, y, table, order, start, stop):  # noqa: ANN001 - traced
         def body(i, st):
-            batch = jax.lax.dynamic_index_in_dim(order, i, keepdims=False)
-            xb = jnp.take(x, batch, axis=0)
-            if table is not None:
-                xb = jnp.take(table, xb.astype(jnp.int32), axis=0)
-            return model.train_step(st, (xb, jnp.take(y, batch, axis=0)))[1]
+            return self._train_body(st, x, y, table, order, i)
 
-        state = jax.lax.fori_loop(start, stop, body, state)
+        state = self.jax.lax.fori_loop(start, stop, body, state)
         return state, self._logs(state[3])
 
     def _train_step(self, state, xb, yb):  # noqa: ANN001 - traced
         state = self.model.train_step(state, (xb, yb))[1]
         return state, self._logs(state[3])
 
-    def _eval_loop(self, state, x, y, table, steps, batch):  # noqa: ANN001 - traced
+    def _eval_body(self, state, x, y, table, i, batch):  # noqa: ANN001 - traced
         jax, jnp = self.jax, self.jnp
-        model = self.model
+        xb = jax.lax.dynamic_slice_in_dim(x, i * batch, batch)
+        if table is not None:
+            xb = jnp.take(table, xb.astype(jnp.int32), axis=0)
+        yb = jax.lax.dynamic_slice_in_dim(y, i * batch, batch)
+        return self.model.test_step(state, (xb, yb))[1]
 
+    def _eval_loop(self, state, x, y, table, steps, batch):  # noqa: ANN001 - traced
         def body(i, st):
-            xb = jax.lax.dynamic_slice_in_dim(x, i * batch, batch)
-            if table is not None:
-                xb = jnp.take(table, xb.astype(jnp.int32), axis=0)
-            yb = jax.lax.dynamic_slice_in_dim(y, i * batch, batch)
-            return model.test_step(st, (xb, yb))[1]
+            return self._eval_body(st, x, y, table, i, batch)
 
-        state = jax.lax.fori_loop(0, steps, body, state)
+        state = self.jax.lax.fori_loop(0, steps, body, state)
         return state, self._logs(state[2])
 
     def _test_step(self, state, xb, yb):  # noqa: ANN001 - traced
@@ -884,7 +907,11 @@ class _TfLoop:
             self.val = (tf.constant(val_codes if use_codes else val[0]), tf.constant(val[1]))
         # Keras turns XLA off for TensorFlow on a CPU ("auto"); for a loop of small steps it
         # pays: one compiled program per epoch instead of an op-by-op graph.
-        jit = all(getattr(layer, "supports_jit", True) for layer in model._flatten_layers())
+        # Convolutions run slower inside an XLA loop on a CPU (as on JAX): those models keep
+        # TensorFlow's own kernels in a graph loop.
+        jit = not _has_convolutions(model) and all(
+            getattr(layer, "supports_jit", True) for layer in model._flatten_layers()
+        )
         self._compile_functions(jit)
 
     def _compile_functions(self, jit: bool) -> None:
