@@ -6,21 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
+from brainkit.datasets._mnist_family import FASHION_MNIST
+
 __all__ = ["CLASS_NAMES", "load_data"]
 
 #: The class names, indexed by label.
-CLASS_NAMES = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
+CLASS_NAMES = FASHION_MNIST.class_names
 
 
 def load_data(
