@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from brainkit.viz._layout import choose, grid_figure
+
 __all__ = ["plot_samples", "save_figure"]
 
 
@@ -59,17 +61,9 @@ def plot_samples(
         images = images[..., 0]
     if images.ndim != 3:
         raise ValueError(f"images must have shape (N, H, W), got {images.shape}.")
-    if count < 1:
-        raise ValueError(f"count must be at least 1, got {count}.")
-    n = min(count, len(images))
-    if seed is not None:
-        index = np.sort(np.random.default_rng(seed).choice(len(images), size=n, replace=False))
-    else:
-        index = np.arange(n)
-    columns = max(1, min(columns, n))
-    rows = int(np.ceil(n / columns))
-    fig = Figure(figsize=(1.6 * columns, 1.8 * rows + (0.4 if title else 0)), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    index = choose(len(images), count, seed)
+    n = len(index)
+    fig, axes = grid_figure(n, columns, (1.6, 1.8), 0.4 if title else 0)
     for ax, i in zip(axes, index, strict=False):
         ax.imshow(images[i], cmap="gray_r" if images.dtype == np.uint8 else "gray_r")
         ax.set_xticks([])

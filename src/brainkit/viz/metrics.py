@@ -9,6 +9,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from brainkit.viz._layout import grid_figure
+
 __all__ = [
     "confusion_matrix",
     "history_dict",
@@ -121,10 +123,7 @@ def plot_learning_curves(
         )
     if not names:
         raise ValueError("The history is empty: train for at least one epoch first.")
-    columns = max(1, min(columns, len(names)))
-    rows = int(np.ceil(len(names) / columns))
-    fig = Figure(figsize=(4.2 * columns, 3.2 * rows + (0.4 if title else 0)), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    fig, axes = grid_figure(len(names), columns, (4.2, 3.2), 0.4 if title else 0)
     for ax, name in zip(axes, names, strict=False):
         train = hist.get(name, [])
         val = hist.get(f"val_{name}", [])

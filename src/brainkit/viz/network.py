@@ -16,6 +16,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
+from brainkit.viz._layout import grid_figure
+
 __all__ = ["ACTIVATIONS", "plot_activations", "plot_network"]
 
 _INPUT_COLOUR = "#cde8cd"
@@ -397,10 +399,7 @@ def plot_activations(
         )
     if not keys:
         raise ValueError("Give at least one activation name.")
-    columns = max(1, min(columns, len(keys)))
-    rows = int(np.ceil(len(keys) / columns))
-    fig = Figure(figsize=(3.3 * columns, 3.1 * rows + (0.4 if title else 0)), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    fig, axes = grid_figure(len(keys), columns, (3.3, 3.1), 0.4 if title else 0)
     x = np.linspace(x_range[0], x_range[1], 401)
     for k, (ax, key) in enumerate(zip(axes, keys, strict=False)):
         function, name, formula = ACTIVATIONS[key]

@@ -17,6 +17,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from brainkit.viz._layout import choose
+
 __all__ = ["plot_prediction", "plot_predictions_grid", "plot_worst_mistakes"]
 
 RIGHT = "tab:blue"
@@ -220,13 +222,8 @@ def plot_predictions_grid(
     _check_classes(probs, class_names)
     if len(probs) != len(images):
         raise ValueError(f"Got {len(images)} images but {len(probs)} rows of probabilities.")
-    if count < 1:
-        raise ValueError(f"count must be at least 1, got {count}.")
-    n = min(count, len(images))
-    if seed is not None:
-        index = np.sort(np.random.default_rng(seed).choice(len(images), size=n, replace=False))
-    else:
-        index = np.arange(n)
+    index = choose(len(images), count, seed)
+    n = len(index)
     columns = max(1, min(columns, n))
     rows = int(np.ceil(n / columns))
     height = 1.75 * rows + (0.45 if title else 0) + (0.25 if from_logits else 0)
