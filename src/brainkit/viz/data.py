@@ -65,7 +65,7 @@ def plot_samples(
     n = len(index)
     fig, axes = grid_figure(n, columns, (1.6, 1.8), 0.4 if title else 0)
     for ax, i in zip(axes, index, strict=False):
-        ax.imshow(images[i], cmap="gray_r" if images.dtype == np.uint8 else "gray_r")
+        ax.imshow(images[i], cmap="gray_r")
         ax.set_xticks([])
         ax.set_yticks([])
         if labels is not None:
