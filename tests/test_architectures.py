@@ -156,6 +156,10 @@ def test_recipe_validation_and_helpers():
     x = np.full((2, 3), 255, dtype="uint8")
     assert Recipe(input_scaling="unit").scale_inputs(x).max() == 1.0
     assert Recipe(input_scaling="none").scale_inputs(x).dtype == np.float32
+    floats = np.array([[0.0, 51.0, 255.0]], dtype="float32")
+    scaled = Recipe(input_scaling="unit").scale_inputs(floats)
+    assert scaled is not floats and floats.tolist() == [[0.0, 51.0, 255.0]]  # caller's array kept
+    np.testing.assert_array_equal(scaled, floats / np.float32(255.0))
     onehot = Recipe(label_encoding="one_hot").encode_labels([0, 2], 3)
     assert onehot.tolist() == [[1, 0, 0], [0, 0, 1]]
     assert json.dumps(r.as_dict())

@@ -238,3 +238,55 @@ def test_convolutional_model_matches_fit(sample, backend):
     for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-5)
     assert h_ours.history["val_loss"] == pytest.approx(h_theirs.history["val_loss"], rel=1e-4)
+
+
+@pytest.mark.parametrize("path", ["fast", "keras-fit"])
+def test_pixels_alone_train_as_the_floats_do(sample, path, monkeypatch):
+    """x=None with Pixels: the floats are made only where needed, and training is the same."""
+    if path == "keras-fit":
+        monkeypatch.setenv(_fastfit.DISABLE_ENV, "0")
+    keras = runtime.import_keras()
+    x, y = _xy(sample, 600)
+    pixels = _fastfit.Pixels(
+        sample.x_train[:600], None, np.arange(256, dtype="float32") / np.float32(255)
+    )
+    floats, codes_only = _small_model(), _small_model()
+    codes_only.set_weights(floats.get_weights())
+    runs = []
+    for model, inputs in ((floats, x), (codes_only, None)):
+        keras.utils.set_random_seed(5)
+        runs.append(
+            _fastfit.fit(
+                model,
+                inputs,
+                y,
+                epochs=1,
+                batch_size=32,
+                verbose=0,
+                validation_split=0.2,
+                pixels=pixels,
+            )
+        )
+    assert runs[0].fit_path == runs[1].fit_path
+    assert runs[1].fit_path.startswith("keras-fit") == (path == "keras-fit")
+    for key in ("loss", "val_loss", "val_accuracy"):
+        assert runs[1].history[key] == pytest.approx(runs[0].history[key], rel=1e-6)
+    for a, b in zip(floats.get_weights(), codes_only.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_pixels_alone_need_pixels(sample):
+    x, y = _xy(sample, 64)
+    with pytest.raises(ValueError, match="needs x, or pixels"):
+        _fastfit.fit(_small_model(), None, y, epochs=1, batch_size=32, verbose=0)
+
+
+def test_pixel_rows_are_the_floats():
+    codes = np.random.default_rng(0).integers(0, 256, (50, 4, 4), dtype=np.uint8)
+    table = np.arange(256, dtype="float32") / np.float32(255)
+    rows = _fastfit._PixelRows(codes, table)
+    assert len(rows) == 50 and rows.shape == codes.shape and rows.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(rows), codes.astype("float32") / np.float32(255))
+    np.testing.assert_array_equal(rows[[3, 1]], table[codes[[3, 1]]])
+    head = rows.rows(slice(None, 10))
+    assert isinstance(head, _fastfit._PixelRows) and len(head) == 10

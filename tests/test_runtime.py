@@ -150,3 +150,55 @@ def test_device_report_matches_backend():
     assert report["accelerators"] == sum(d["kind"] != "CPU" for d in report["devices"])
     text = runtime.format_device_report(report)
     assert f"on {report['backend']}" in text and "fashion_mnist_sample" in text
+
+
+def test_jax_compile_cache_lives_in_the_brainkit_cache(tmp_path):
+    pytest.importorskip("jax")
+    code = """
+        import jax
+        from brainkit.runtime import import_keras
+        import_keras("jax")
+        print("CACHE", jax.config.jax_compilation_cache_dir)
+        print("MIN", jax.config.jax_persistent_cache_min_compile_time_secs)
+        """
+    on = run_python(code, env_extra={"BRAINKIT_DATA": str(tmp_path)}, unset=("KERAS_BACKEND",))
+    assert on.returncode == 0, on.stderr
+    assert f"CACHE {tmp_path / 'compiled' / 'jax'}" in on.stdout and "MIN 0.0" in on.stdout
+    off = run_python(
+        code,
+        env_extra={"BRAINKIT_DATA": str(tmp_path), "BRAINKIT_COMPILE_CACHE": "0"},
+        unset=("KERAS_BACKEND",),
+    )
+    assert off.returncode == 0, off.stderr
+    assert "CACHE None" in off.stdout
+
+
+def test_saving_on_jax_or_torch_does_not_import_tensorflow(tmp_path):
+    """Keras's serializer imports TensorFlow to look at objects; brainkit keeps it out."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("the probe only happens with TensorFlow installed")
+    backend = runtime.resolve_backend()
+    if backend == "tensorflow":
+        pytest.skip("on the TensorFlow backend TensorFlow is imported anyway")
+    result = run_python(
+        f"""
+        import sys
+        import brainkit
+        from brainkit import runtime
+        keras = runtime.import_keras({backend!r})
+        run = brainkit.train("linear", "fashion_mnist_sample", epochs=1, verbose=0, validation=None)
+        run.save({str(tmp_path / "run")!r})
+        print("TF", "tensorflow" in sys.modules)
+        with runtime.tensorflow_unprobed():
+            pass
+        from keras.src.utils import module_utils
+        print("RESTORED", module_utils.tensorflow._available)
+        again = brainkit.load_run({str(tmp_path / "run")!r})
+        print("SAME", abs(brainkit.evaluate(again)["accuracy"] - run.metrics["test_accuracy"]) < 1e-6)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "TF False" in result.stdout
+    assert "RESTORED None" in result.stdout and "SAME True" in result.stdout

@@ -19,7 +19,8 @@ On JAX
     each epoch the variables are written back into the Keras model, so
     ``evaluate``, ``predict`` and ``save`` work as after ``fit``. With a
     progress bar (``verbose=1``) an epoch runs in about 20 calls so the bar
-    moves. Compiled programs are kept on disk (:func:`enable_compile_cache`).
+    moves. Compiled programs are kept on disk
+    (:func:`brainkit.runtime.enable_compile_cache`).
     Models with convolutions use ``fit``: XLA runs convolutions inside a
     compiled loop several times slower on a CPU.
 
@@ -66,7 +67,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DISABLE_ENV", "Pixels", "enable_compile_cache", "fit", "why_not_fast"]
+__all__ = ["DISABLE_ENV", "Pixels", "fit", "why_not_fast"]
 
 logger = logging.getLogger("brainkit.fastfit")
 
@@ -131,7 +132,7 @@ def why_not_fast(
     if not hasattr(model, "_symbolic_build") or not hasattr(model, "train_step"):
         return "this Keras has no stateless train_step"
     arrays = [x, y] + (list(validation_data[:2]) if validation_data is not None else [])
-    if not all(isinstance(a, np.ndarray) for a in arrays):
+    if not all(isinstance(a, (np.ndarray, _PixelRows)) for a in arrays):
         return "the data are not NumPy arrays"
     if validation_data is not None and len(validation_data) > 2 and validation_data[2] is not None:
         return "validation sample weights were given"
@@ -218,8 +219,11 @@ def fit(
     ----------
     model : keras.Model
         A compiled model.
-    x, y : numpy.ndarray
-        Training inputs and targets.
+    x : numpy.ndarray or None
+        Training inputs; None when ``pixels`` gives them (``pixels.table[pixels.train]``):
+        the float array is then made only if the path taken needs it.
+    y : numpy.ndarray
+        Training targets.
     epochs, batch_size : int
         As for ``fit``.
     verbose : int or "auto"
@@ -250,6 +254,10 @@ def fit(
         ``history.epoch_seconds``, the wall time of every epoch (the first one
         includes compiling).
     """
+    if x is None:
+        if pixels is None:
+            raise ValueError("fit needs x, or pixels to make x from")
+        x = _PixelRows(pixels.train, pixels.table)
     reason = why_not_fast(
         model,
         x,
@@ -279,7 +287,7 @@ def fit(
         kwargs["validation_split"] = validation_split
     timer = _epoch_timer()
     history = model.fit(
-        x,
+        _materialize(x),
         y,
         epochs=epochs,
         batch_size=batch_size,
@@ -319,6 +327,8 @@ def _split(x: np.ndarray, y: np.ndarray, fraction: float) -> tuple[np.ndarray, .
     split_at = int(math.floor(len(x) * (1.0 - fraction)))
     if split_at == 0 or split_at == len(x):
         raise ValueError(f"validation_split={fraction} leaves no training or no validation data")
+    if isinstance(x, _PixelRows):
+        return x.rows(slice(None, split_at)), y[:split_at], x.rows(slice(split_at, None)), y[split_at:]
     return x[:split_at], y[:split_at], x[split_at:], y[split_at:]
 
 
@@ -355,36 +365,41 @@ class Pixels:
         return bool(np.array_equal(self.table[codes[head]], x[head]))
 
 
-def enable_compile_cache() -> str | None:
-    """Keep JAX's compiled programs on disk so the next run skips compiling.
+class _PixelRows:
+    """The float inputs ``table[codes]``, made only for the rows asked for.
 
-    Uses ``<brainkit cache>/compiled/jax`` unless a JAX compilation cache folder
-    is already configured; ``BRAINKIT_COMPILE_CACHE=0`` turns it off. Returns the
-    folder in use, or None.
+    Stands for ``x`` when :func:`fit` is given ``x=None`` and :class:`Pixels`:
+    a fast path that keeps the ``uint8`` pixels on the device never needs the
+    whole float array (188 MB for Fashion-MNIST's training set). Indexing
+    returns floats; ``numpy.asarray`` makes the whole array (for Keras's
+    ``fit``, or the PyTorch loop, which keeps floats).
     """
-    if os.environ.get("BRAINKIT_COMPILE_CACHE", "").strip().lower() in ("0", "false", "no", "off"):
-        return None
-    import jax
 
-    try:
-        current = jax.config.jax_compilation_cache_dir
-        threshold = jax.config.jax_persistent_cache_min_compile_time_secs
-    except AttributeError:  # a JAX without these options
-        return None
-    if current:
-        return str(current)
-    from brainkit.datasets import cache_root
+    def __init__(self, codes: np.ndarray, table: np.ndarray) -> None:
+        self.codes = codes
+        self.table = table
+        self.shape = codes.shape
+        self.dtype = table.dtype
+        self.ndim = codes.ndim
+        self.nbytes = int(codes.size) * table.dtype.itemsize
 
-    folder = cache_root() / "compiled" / "jax"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    jax.config.update("jax_compilation_cache_dir", str(folder))
-    # brainkit's programs compile in well under JAX's default 1 s threshold on a fast machine.
-    if threshold >= 1.0:
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
-    return str(folder)
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        return self.table[self.codes[index]]
+
+    def rows(self, index: slice) -> _PixelRows:
+        """The same, for a slice of the rows (nothing is made)."""
+        return _PixelRows(self.codes[index], self.table)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        values = self.table[self.codes]
+        return values if dtype is None else values.astype(dtype, copy=False)
+
+
+def _materialize(x: Any) -> np.ndarray:
+    return np.asarray(x) if isinstance(x, _PixelRows) else x
 
 
 def _has_convolutions(model: Any) -> bool:
@@ -433,14 +448,16 @@ class _JaxLoop:
         model._symbolic_build(data_batch=(x[: self.batch_size], y[: self.batch_size]))
         if getattr(model.optimizer, "built", True) is False:
             model.optimizer.build(model.trainable_variables)
-        enable_compile_cache()
+        from brainkit.runtime import enable_compile_cache
+
+        enable_compile_cache()  # also when Keras was imported before brainkit
         self.x_host, self.y_host = x, y
         self.table = None
         if pixels is not None and pixels.matches(codes, x):
             self.table = jax.device_put(pixels.table)
             self.x = jax.device_put(codes)
         else:
-            self.x = jax.device_put(x)
+            self.x = jax.device_put(_materialize(x))
         self.y = jax.device_put(y)
         self.val = None
         if val is not None and len(val[0]):
@@ -451,7 +468,10 @@ class _JaxLoop:
                 self.table is not None and pixels is not None and pixels.matches(val_codes, val[0])
             )
             self.val_table = self.table if use_codes else None
-            self.val = (jax.device_put(val_codes if use_codes else val[0]), jax.device_put(val[1]))
+            self.val = (
+                jax.device_put(val_codes if use_codes else _materialize(val[0])),
+                jax.device_put(val[1]),
+            )
         self._train_chunk = jax.jit(self._train_loop)
         self._eval_chunk = jax.jit(self._eval_loop, static_argnums=(5,))
         self._train_one = jax.jit(self._train_step)
@@ -633,6 +653,7 @@ class _TorchLoop:
         import torch
 
         self.torch = torch
+        x = _materialize(x)  # the PyTorch loop keeps float tensors on the host
         val = None
         if validation_data is not None:
             val = (np.asarray(validation_data[0]), np.asarray(validation_data[1]))
@@ -895,7 +916,7 @@ class _TfLoop:
             self.table = tf.constant(pixels.table)
             self.x = tf.constant(codes)
         else:
-            self.x = tf.constant(x)
+            self.x = tf.constant(_materialize(x))
         self.y = tf.constant(y)
         self.val = None
         if val is not None and len(val[0]):
@@ -904,7 +925,10 @@ class _TfLoop:
             self.val_steps = len(val[0]) // self.val_batch
             use_codes = self.table is not None and pixels.matches(val_codes, val[0])
             self.val_table = self.table if use_codes else None
-            self.val = (tf.constant(val_codes if use_codes else val[0]), tf.constant(val[1]))
+            self.val = (
+                tf.constant(val_codes if use_codes else _materialize(val[0])),
+                tf.constant(val[1]),
+            )
         # Keras turns XLA off for TensorFlow on a CPU ("auto"); for a loop of small steps it
         # pays: one compiled program per epoch instead of an op-by-op graph.
         # Convolutions run slower inside an XLA loop on a CPU (as on JAX): those models keep

@@ -154,7 +154,10 @@ class TrainResult:
 
     def write_files(self, folder: Path) -> None:
         """Write the run's files into an existing folder (used by :meth:`save`)."""
-        self.model.save(folder / MODEL_FILE)
+        from brainkit.runtime import tensorflow_unprobed
+
+        with tensorflow_unprobed():
+            self.model.save(folder / MODEL_FILE)
         _write_json(folder / HISTORY_FILE, self.history)
         _write_json(folder / METRICS_FILE, self.metrics)
         from brainkit._version import __version__
@@ -345,7 +348,11 @@ def train(
 
     runtime.seed_everything(seed)
     num_classes = data.num_classes
-    x_train = recipe.scale_inputs(data.x_train)
+    n_train = len(data.x_train)
+    pixels_known = data.x_train.dtype == np.uint8
+    # With uint8 pixels the float training inputs are made only if the path taken needs them
+    # (the fast paths on JAX and TensorFlow keep the pixels; see _fastfit.fit's x=None).
+    x_train = None if pixels_known else recipe.scale_inputs(data.x_train)
     x_test = recipe.scale_inputs(data.x_test)
     y_train = recipe.encode_labels(data.y_train, num_classes)
     y_test = recipe.encode_labels(data.y_test, num_classes)
@@ -357,13 +364,13 @@ def train(
             from brainkit.distribute import check_even_batches
 
             devices = len(mesh_info["devices"])
-            check_even_batches(len(x_train), recipe.batch_size, devices, "the training set")
+            check_even_batches(n_train, recipe.batch_size, devices, "the training set")
             check_even_batches(len(x_test), max(256, recipe.batch_size), devices, "the test set")
         if given_model is not None:
             model = given_model
         else:
             model = arch.build(data.input_shape, num_classes, **(hyperparameters or {}))
-        spe = _steps_per_execution(keras.backend.backend(), steps_per_execution, recipe.batch_size, len(x_train))
+        spe = _steps_per_execution(keras.backend.backend(), steps_per_execution, recipe.batch_size, n_train)
         model.compile(**recipe.compile_arguments(), steps_per_execution=spe)
 
         fit_kwargs: dict[str, Any] = {}
@@ -374,8 +381,8 @@ def train(
         from brainkit import _fastfit
 
         pixels = None
-        if data.x_train.dtype == np.uint8:
-            # x_train is recipe.scale_inputs(data.x_train) elementwise: the fast path may keep
+        if pixels_known:
+            # The inputs are recipe.scale_inputs(data.x_train) elementwise: the fast path may keep
             # the uint8 pixels on the device and look each batch up in this 256-value table.
             pixels = _fastfit.Pixels(
                 data.x_train,
@@ -411,7 +418,7 @@ def train(
         "backend": keras.backend.backend(),
         "dataset": data.name,
         "dataset_source": data.source,
-        "train_examples": int(len(x_train)),
+        "train_examples": int(n_train),
         "test_examples": int(len(x_test)),
         "architecture": name,
         "parameters": int(model.count_params()),
