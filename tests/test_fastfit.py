@@ -98,6 +98,32 @@ def test_computes_what_fit_computes(sample):
     )
 
 
+def test_torch_fused_adam_is_kerass_adam(sample, backend, monkeypatch):
+    """On torch, PyTorch's fused Adam kernel (eps rescaled) updates as Keras's Adam does."""
+    if backend != "torch":
+        pytest.skip("the PyTorch loop's optimizer")
+    keras = runtime.import_keras()
+    x, y = _xy(sample, 1000)
+    keras.utils.set_random_seed(4)
+    fused, foreach, theirs = _small_model(), _small_model(), _small_model()
+    foreach.set_weights(fused.get_weights())
+    theirs.set_weights(fused.get_weights())
+    runs = {}
+    for name, model in (("fused", fused), ("foreach", foreach)):
+        if name == "foreach":
+            monkeypatch.setattr(_fastfit._TorchLoop, "_fused_available", lambda self: False)
+        loop = _fastfit._TorchLoop(model, x, y, 32, None, None, False)
+        assert loop._fused == (name == "fused")
+        runs[name] = loop.run(3, 0)
+    theirs.fit(x, y, epochs=3, batch_size=32, verbose=0, shuffle=False)
+    for a, b, c in zip(
+        fused.get_weights(), foreach.get_weights(), theirs.get_weights(), strict=True
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-6)
+    assert runs["fused"].history["loss"] == pytest.approx(runs["foreach"].history["loss"], rel=1e-5)
+
+
 def test_validation_split_and_partial_batch(sample):
     x, y = _xy(sample, 1000)
     model = _small_model()

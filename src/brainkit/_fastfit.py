@@ -35,7 +35,8 @@ On PyTorch
     batch normalization), the forward pass and loss are recorded once with
     ``torch.jit.trace`` on the model's own weights; the step is then that
     recording, ``backward`` and the model's Keras optimizer (Keras's plain
-    Adam as the same arithmetic in fused ``torch._foreach`` operations).
+    Adam as the same update in PyTorch's one-kernel fused Adam, or in a few
+    ``torch._foreach`` operations where that kernel is missing).
     Small models run on one thread.
 
 Exactly as ``fit``: every example is seen once per epoch in a new random order;
@@ -328,7 +329,12 @@ def _split(x: np.ndarray, y: np.ndarray, fraction: float) -> tuple[np.ndarray, .
     if split_at == 0 or split_at == len(x):
         raise ValueError(f"validation_split={fraction} leaves no training or no validation data")
     if isinstance(x, _PixelRows):
-        return x.rows(slice(None, split_at)), y[:split_at], x.rows(slice(split_at, None)), y[split_at:]
+        return (
+            x.rows(slice(None, split_at)),
+            y[:split_at],
+            x.rows(slice(split_at, None)),
+            y[split_at:],
+        )
     return x[:split_at], y[:split_at], x[split_at:], y[split_at:]
 
 
@@ -632,7 +638,7 @@ class _TorchLoop:
     (for models made only of :data:`TRACEABLE_LAYERS`, which behave the same in
     training and inference), the data stay in ``torch`` tensors, and the
     optimizer is the model's own Keras optimizer (Adam without extras runs as
-    the same arithmetic in a few fused ``torch._foreach`` operations). Small
+    the same update in PyTorch's fused Adam kernel). Small
     models at small batches run on one thread: handing 32-row products between
     threads costs more than it saves.
     """
@@ -681,6 +687,7 @@ class _TorchLoop:
         # The last, smaller batch gets its own recording (a recording may hold its shapes).
         self.forward_rest = self._trace(rest) if rest else None
         self.adam = self._plain_adam()
+        self._fused = self._fused_available()
 
     def _trace(self, bs: int) -> Any:
         torch = self.torch
@@ -732,6 +739,41 @@ class _TorchLoop:
             return None
         return opt
 
+    def _fused_adam(self, params, grads, m, v, lr, b1, b2, eps):  # noqa: ANN001, ANN202, PLR0913
+        self.torch._fused_adam_(
+            params,
+            grads,
+            m,
+            v,
+            [],
+            [self._step_tensor] * len(params),
+            lr=lr,
+            beta1=b1,
+            beta2=b2,
+            weight_decay=0.0,
+            eps=eps,
+            amsgrad=False,
+            maximize=False,
+        )
+
+    def _fused_available(self) -> bool:
+        """Whether PyTorch's fused Adam kernel runs here, for these weights' dtypes (tried)."""
+        torch = self.torch
+        if self.adam is None or not hasattr(torch, "_fused_adam_"):
+            return False
+        self._step_tensor = torch.ones((), dtype=torch.float32)
+        try:
+            with torch.no_grad():
+                w, g, m, v = (
+                    [torch.zeros(2, dtype=p.dtype, device=p.device) for p in self.params]
+                    for _ in range(4)
+                )
+                self._fused_adam(w, g, m, v, 1e-3, 0.9, 0.999, 1e-7)
+        except (RuntimeError, TypeError, NotImplementedError) as exc:
+            logger.info("fused Adam unavailable here (%s): foreach operations instead", exc)
+            return False
+        return True
+
     def _adam_state(self) -> tuple[list[Any], list[Any], float, float, float, float]:
         opt = self.adam
         return (
@@ -744,10 +786,16 @@ class _TorchLoop:
         )
 
     def _adam_step(self, grads: list[Any], step: int, adam: tuple) -> None:
-        # Keras's Adam, operation for operation: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
+        # Keras's Adam: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
         # w -= m * alpha / (sqrt(v) + eps), alpha = lr sqrt(1 - b2^t) / (1 - b1^t).
         torch = self.torch
         m, v, lr, b1, b2, eps = adam
+        if self._fused:
+            # PyTorch's one-kernel Adam computes w -= lr/(1 - b1^t) m / (sqrt(v)/sqrt(1 - b2^t)
+            # + eps'); with eps' = eps / sqrt(1 - b2^t) that is Keras's update exactly.
+            self._step_tensor.fill_(step)
+            self._fused_adam(self.params, grads, m, v, lr, b1, b2, eps / math.sqrt(1 - b2**step))
+            return
         alpha = lr * math.sqrt(1 - b2**step) / (1 - b1**step)
         torch._foreach_lerp_(m, grads, 1 - b1)
         torch._foreach_lerp_(v, torch._foreach_mul(grads, grads), 1 - b2)
