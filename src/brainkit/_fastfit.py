@@ -36,7 +36,8 @@ On PyTorch
     ``torch.jit.trace`` on the model's own weights; the step is then that
     recording, ``backward`` and the model's Keras optimizer (Keras's plain
     Adam as the same update in PyTorch's one-kernel fused Adam, or in a few
-    ``torch._foreach`` operations where that kernel is missing).
+    ``torch._foreach`` operations where that kernel is missing). Images given
+    as :class:`Pixels` stay ``uint8`` and become floats batch by batch.
     Small models run on one thread.
 
 Exactly as ``fit``: every example is seen once per epoch in a new random order;
@@ -378,7 +379,7 @@ class _PixelRows:
     a fast path that keeps the ``uint8`` pixels on the device never needs the
     whole float array (188 MB for Fashion-MNIST's training set). Indexing
     returns floats; ``numpy.asarray`` makes the whole array (for Keras's
-    ``fit``, or the PyTorch loop, which keeps floats).
+    ``fit``).
     """
 
     def __init__(self, codes: np.ndarray, table: np.ndarray) -> None:
@@ -659,13 +660,12 @@ class _TorchLoop:
         import torch
 
         self.torch = torch
-        x = _materialize(x)  # the PyTorch loop keeps float tensors on the host
         val = None
         if validation_data is not None:
             val = (np.asarray(validation_data[0]), np.asarray(validation_data[1]))
         elif validation_split:
             x, y, vx, vy = _split(x, y, validation_split)
-            val = (vx, vy)
+            val = (_materialize(vx), vy)
         if len(x) == 0:
             raise ValueError("no training examples")
         self.model = model
@@ -677,6 +677,11 @@ class _TorchLoop:
         model._symbolic_build(data_batch=(x[: self.batch_size], y[: self.batch_size]))
         if getattr(model.optimizer, "built", True) is False:
             model.optimizer.build(model.trainable_variables)
+        # uint8 pixels stay uint8 (4x less memory); each batch becomes floats through the table.
+        self.table = None
+        if isinstance(x, _PixelRows):
+            self.table = torch.from_numpy(np.ascontiguousarray(x.table))
+            x = x.codes
         self.x = torch.from_numpy(np.ascontiguousarray(x))
         self.y = torch.from_numpy(np.ascontiguousarray(y))
         self.variables = list(model.trainable_variables)
@@ -688,6 +693,11 @@ class _TorchLoop:
         self.forward_rest = self._trace(rest) if rest else None
         self.adam = self._plain_adam()
         self._fused = self._fused_available()
+
+    def _inputs(self, idx: Any) -> Any:
+        """The float inputs of the examples ``idx`` (a tensor of indices)."""
+        xb = self.x.index_select(0, idx)
+        return xb if self.table is None else self.torch.take(self.table, xb.long())
 
     def _trace(self, bs: int) -> Any:
         torch = self.torch
@@ -708,7 +718,7 @@ class _TorchLoop:
 
         with warnings_quiet():
             traced = torch.jit.trace(
-                ForwardAndLoss(), (self.x[:bs], self.y[:bs]), check_trace=False
+                ForwardAndLoss(), (self._inputs(torch.arange(bs)), self.y[:bs]), check_trace=False
             )
         # The recording must use the model's own weights, not copies.
         mine = {id(p) for p in traced.parameters()}
@@ -829,10 +839,10 @@ class _TorchLoop:
         step = int(opt.iterations.value)
         for i in range(self.steps):
             idx = order_t[i * bs : (i + 1) * bs]
-            xb, yb = self.x.index_select(0, idx), self.y.index_select(0, idx)
+            xb, yb = self._inputs(idx), self.y.index_select(0, idx)
             for p in self.params:
                 p.grad = None
-            forward = self.forward if len(idx) == bs else self.forward_rest
+            forward = self.forward if len(yb) == bs else self.forward_rest
             loss, y_pred = forward(xb, yb)
             loss.backward()
             grads = [p.grad for p in self.params]
@@ -842,10 +852,10 @@ class _TorchLoop:
                     self._adam_step(grads, step, adam)
                 else:
                     opt.apply(grads, self.variables)
-                loss_sum += loss.detach().double() * len(idx)
+                loss_sum += loss.detach().double() * len(yb)
                 if preds is None:
                     preds = y_pred.new_empty((n, *y_pred.shape[1:]))
-                preds[i * bs : i * bs + len(idx)] = y_pred.detach()
+                preds[i * bs : i * bs + len(yb)] = y_pred.detach()
             if verbose == 1 and ((i + 1) % every == 0 or i + 1 == self.steps):
                 seen = min(n, (i + 1) * bs)
                 flush(seen)

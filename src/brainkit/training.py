@@ -351,7 +351,7 @@ def train(
     n_train = len(data.x_train)
     pixels_known = data.x_train.dtype == np.uint8
     # With uint8 pixels the float training inputs are made only if the path taken needs them
-    # (the fast paths on JAX and TensorFlow keep the pixels; see _fastfit.fit's x=None).
+    # (the fast paths keep the pixels; Keras's fit gets floats; see _fastfit.fit's x=None).
     x_train = None if pixels_known else recipe.scale_inputs(data.x_train)
     x_test = recipe.scale_inputs(data.x_test)
     y_train = recipe.encode_labels(data.y_train, num_classes)
