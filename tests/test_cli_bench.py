@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from brainkit import runtime
@@ -62,3 +63,25 @@ def test_bench_module_imports_only_click():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_fastest_is_the_shortest_whole_lesson():
+    """Measured on the 2-core machine (sample, 3 epochs): TensorFlow ran a sample epoch a
+    little faster than JAX but imports and compiles for seconds longer, and a full lesson
+    took 12 s on TensorFlow and 6 s on JAX; the verdict must follow the whole lesson."""
+    rows = [
+        dict(backend="jax", import_s=1.86, first_epoch_s=0.26, s_per_epoch=0.036),
+        dict(backend="torch", import_s=3.66, first_epoch_s=0.16, s_per_epoch=0.119),
+        dict(backend="tensorflow", import_s=3.58, first_epoch_s=1.59, s_per_epoch=0.032),
+        dict(backend="broken", error="took longer than 300 s"),
+    ]
+    for row in rows[:3]:
+        row.update(examples=5000, recipe_epochs=10)
+    # import + compiling (first epoch minus a steady one) + 10 epochs of 12x the sample
+    assert bench_module.lesson_seconds(rows[0]) == pytest.approx(1.86 + 0.224 + 0.036 * 120)
+    assert bench_module.lesson_seconds(rows[2]) == pytest.approx(3.58 + 1.558 + 0.032 * 120)
+    assert bench_module.fastest_backend(rows) == "jax"
+    # On the full data nothing is scaled; a first epoch faster than the rest adds nothing.
+    full = dict(rows[1], examples=60_000, first_epoch_s=0.1)
+    assert bench_module.lesson_seconds(full) == pytest.approx(3.66 + 0.119 * 10)
+    assert bench_module.fastest_backend([rows[3]]) is None
