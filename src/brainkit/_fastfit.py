@@ -692,6 +692,7 @@ class _TorchLoop:
         # The last, smaller batch gets its own recording (a recording may hold its shapes).
         self.forward_rest = self._trace(rest) if rest else None
         self.adam = self._plain_adam()
+        self._step_tensor = torch.ones((), dtype=torch.float32)  # the fused kernel's step count
         self._fused = self._fused_available()
 
     def _inputs(self, idx: Any) -> Any:
@@ -771,7 +772,6 @@ class _TorchLoop:
         torch = self.torch
         if self.adam is None or not hasattr(torch, "_fused_adam_"):
             return False
-        self._step_tensor = torch.ones((), dtype=torch.float32)
         try:
             with torch.no_grad():
                 w, g, m, v = (
