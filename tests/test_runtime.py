@@ -202,3 +202,104 @@ def test_saving_on_jax_or_torch_does_not_import_tensorflow(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "TF False" in result.stdout
     assert "RESTORED None" in result.stdout and "SAME True" in result.stdout
+
+
+# Blocks the named top-level modules, as if they were not installed (import fails, and
+# importlib.metadata finds no distribution for them).
+_BLOCK = """
+import importlib.abc, importlib.metadata, sys
+BLOCKED = {blocked!r}
+class _Blocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return None
+sys.meta_path.insert(0, _Blocker())
+_version = importlib.metadata.version
+def _blocked_version(dist):
+    if dist.replace("_", "-").split("-")[0] in BLOCKED:
+        raise importlib.metadata.PackageNotFoundError(dist)
+    return _version(dist)
+importlib.metadata.version = _blocked_version
+"""
+
+
+def test_import_brainkit_sets_the_backend_keras_will_use():
+    """After ``import brainkit``, a plain ``import keras`` works on a JAX-only install."""
+    pytest.importorskip("jax")
+    result = run_python(
+        _BLOCK.format(blocked=("tensorflow", "torch"))
+        + textwrap.dedent(
+            """
+            import os
+            import brainkit
+            print("HEAVY", [m for m in ("keras", "jax", "torch", "tensorflow") if m in sys.modules])
+            print("ENV", os.environ.get("KERAS_BACKEND"))
+            import keras
+            print("KERAS", keras.backend.backend())
+            print("SAME", brainkit.runtime.current_backend())
+            """
+        ),
+        unset=("KERAS_BACKEND",),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout
+    assert "ENV jax" in result.stdout and "KERAS jax" in result.stdout and "SAME jax" in result.stdout
+
+
+def test_import_brainkit_respects_an_explicit_backend_and_a_loaded_keras():
+    explicit = run_python(
+        "import os, brainkit; print('ENV', os.environ['KERAS_BACKEND'])",
+        env_extra={"KERAS_BACKEND": "torch"},
+    )
+    assert explicit.returncode == 0, explicit.stderr
+    assert "ENV torch" in explicit.stdout
+    loaded = run_python(
+        "import os, keras, brainkit; print('ENV', os.environ.get('KERAS_BACKEND'))",
+        unset=("KERAS_BACKEND",),
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert "ENV None" in loaded.stdout  # Keras chose already; brainkit does not pretend otherwise
+
+
+def test_import_brainkit_is_quick():
+    result = run_python(
+        """
+        import time
+        start = time.perf_counter()
+        import brainkit
+        print("SECONDS", time.perf_counter() - start)
+        """,
+        unset=("KERAS_BACKEND",),
+    )
+    assert result.returncode == 0, result.stderr
+    seconds = float(result.stdout.split("SECONDS")[1])
+    assert seconds < 0.5, seconds  # ~0.05 s on a laptop; generous for loaded CI machines
+
+
+def test_tensorflow_prints_no_native_log_lines_unless_asked():
+    pytest.importorskip("tensorflow")
+    code = """
+        import brainkit
+        from brainkit import runtime
+        runtime.import_keras("tensorflow")
+        import warnings
+        warnings.warn("a Python warning still shows")
+        """
+    quiet = run_python(code, unset=("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL"))
+    assert quiet.returncode == 0, quiet.stderr
+    assert "oneDNN" not in quiet.stderr and "absl::InitializeLog" not in quiet.stderr, quiet.stderr
+    assert "a Python warning still shows" in quiet.stderr
+    loud = run_python(code, env_extra={"TF_CPP_MIN_LOG_LEVEL": "0"}, unset=("KERAS_BACKEND",))
+    assert loud.returncode == 0, loud.stderr
+    assert "oneDNN custom operations" in loud.stderr
+
+
+def test_noise_filter_keeps_what_matters():
+    notice = runtime._ABSL_NOTICE
+    info = "I0000 00:00:1796525606.798454    4176 port.cc:153] oneDNN custom operations are on.\n"
+    error = "E0000 00:00:1796525606.798454    4176 cuda.cc:1] something broke\n"
+    assert runtime._is_tensorflow_noise(notice + "\n", 2) and runtime._is_tensorflow_noise(info, 2)
+    assert not runtime._is_tensorflow_noise(error, 2)
+    assert not runtime._is_tensorflow_noise(info, 0)
+    assert not runtime._is_tensorflow_noise("Traceback (most recent call last):\n", 3)

@@ -6,7 +6,13 @@ helpers, and Rosenblatt's hot-dog perceptron, on Keras 3 with JAX, PyTorch or
 TensorFlow.
 
 ``import brainkit`` is cheap: Keras and its backend are imported only when a
-function that needs them is first called.
+function that needs them is first called. It prepares two things, importing
+nothing heavy: ``KERAS_BACKEND`` is set to the backend brainkit would use (the
+first installed of JAX, PyTorch and TensorFlow) when it is unset and Keras is not
+imported yet, so that a plain ``import keras`` afterwards works on a JAX-only
+install (see :func:`brainkit.runtime.set_environment_defaults`); and in a
+notebook kernel, matplotlib figures, brainkit's included, display as images
+without ``%matplotlib inline``.
 """
 
 from __future__ import annotations
@@ -14,8 +20,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from brainkit import runtime as _runtime
 from brainkit._version import __version__
 from brainkit.errors import BrainkitError
+from brainkit.viz._display import enable_inline_figures as _enable_inline_figures
+
+_runtime.set_environment_defaults()
+_enable_inline_figures()
 
 __all__ = [
     "BrainkitError",

@@ -26,6 +26,7 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,7 @@ __all__ = [
     "import_keras",
     "resolve_backend",
     "seed_everything",
+    "set_environment_defaults",
     "tensorflow_unprobed",
     "use_backend",
 ]
@@ -353,10 +355,98 @@ def tensorflow_unprobed() -> Iterator[None]:
         lazy._available = None
 
 
-def _quiet_backend_logs(backend: str) -> None:
-    # TensorFlow prints pages of C++ log lines on import; learners need none of them.
-    if backend == "tensorflow":
+
+# What TensorFlow's C++ code writes to stderr before its logging is set up, so that
+# TF_CPP_MIN_LOG_LEVEL cannot hide it: absl's notice and INFO lines such as
+# "port.cc:153] oneDNN custom operations are on ...", printed twice per import.
+_ABSL_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+_ABSL_LINE = re.compile(r"^(?P<severity>[IWEF])\d{4} \d\d:\d\d:[\d.]+\s+\d+ \S+:\d+\] ")
+
+
+def set_environment_defaults() -> None:
+    """Prepare the environment at ``import brainkit``, before anything imports Keras.
+
+    * ``KERAS_BACKEND``: when it is unset and Keras is not imported yet, it is set to
+      :func:`resolve_backend`'s choice (the first installed of JAX, PyTorch and
+      TensorFlow), so that a plain ``import keras`` after ``import brainkit`` uses the
+      backend brainkit would use instead of Keras's own default, TensorFlow, which
+      may not be installed. Nothing is imported; an explicit ``KERAS_BACKEND`` or
+      :func:`use_backend` wins as before.
+    * ``TF_CPP_MIN_LOG_LEVEL``: defaults to ``2`` (warnings and errors are hidden
+      from TensorFlow's C++ code; errors raised in Python are not affected) unless
+      TensorFlow is imported already. Set it to ``0`` yourself to see every line.
+    """
+    if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ.get("KERAS_BACKEND") or "keras" in sys.modules:
+        return
+    try:
+        os.environ["KERAS_BACKEND"] = resolve_backend()
+    except BackendError:  # no backend installed: brainkit says so when Keras is needed
+        pass
+
+
+def _tensorflow_log_level() -> int:
+    try:
+        return int(os.environ.get("TF_CPP_MIN_LOG_LEVEL") or 0)
+    except ValueError:
+        return 0
+
+
+def _is_tensorflow_noise(line: str, level: int) -> bool:
+    if level < 1:
+        return False
+    if line.strip() == _ABSL_NOTICE:
+        return True
+    match = _ABSL_LINE.match(line)
+    return match is not None and "IWEF".index(match.group("severity")) < level
+
+
+@contextlib.contextmanager
+def _filtered_native_stderr(level: int) -> Iterator[None]:
+    """Hold back what native code writes to file descriptor 2, then pass on all but noise.
+
+    Lines below ``level`` in absl's format (and absl's notice) are dropped; everything
+    else, Python's warnings included, is written to ``sys.stderr`` afterwards.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, AttributeError, ValueError):  # no usable fd 2: filter nothing
+        yield
+        return
+    import tempfile
+
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            text = held.read().decode("utf-8", errors="replace")
+            kept = [line for line in text.splitlines(keepends=True) if not _is_tensorflow_noise(line, level)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+def _quiet_backend_logs(backend: str) -> None:
+    # TensorFlow prints C++ log lines on import; learners need none of them. The level
+    # hides most; the oneDNN notice comes before TensorFlow reads it, so TensorFlow is
+    # imported here with its stderr filtered to the same level (TF_CPP_MIN_LOG_LEVEL=0
+    # shows everything).
+    if backend != "tensorflow":
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    level = _tensorflow_log_level()
+    if "tensorflow" in sys.modules or level < 1:
+        return
+    with _filtered_native_stderr(level):
+        import tensorflow  # noqa: F401
 
 
 def seed_everything(seed: int | None) -> None:
