@@ -3,17 +3,32 @@
 A reader never sees a half-written file under the final name, whatever
 interrupts the writer. Temporary files are created private (``mkstemp``) and
 given the usual permissions (``0o666`` less the umask) before the rename.
+
+A writer killed with ``kill -9`` cannot remove its temporary file, so each one
+is named after its writer (``.<target>.~bk-<pid>-<host>-<random><suffix>``) and
+:func:`sweep_stale` removes those whose writer is gone (same host, dead pid) or
+that have not been touched for a day (another machine sharing the folder).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "public_mode"]
+__all__ = ["atomic_path", "atomic_write_bytes", "public_mode", "sweep_stale", "temp_prefix"]
+
+#: Temporary files untouched for this long are stale whoever wrote them (seconds).
+STALE_AFTER = 24 * 3600.0
+_TEMP_RE = re.compile(r"^\..+\.~bk-(\d+)-([0-9a-f]{8})-")
+# Temporary names of brainkit releases before the writer was named in them (mkstemp's 8 characters).
+_LEGACY_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}(\.part|\.npy|\.json)$")
 
 
 def _umask() -> int:
@@ -27,6 +42,78 @@ def public_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~_umask()
 
 
+def _host_tag() -> str:
+    try:
+        host = socket.gethostname()
+    except OSError:  # pragma: no cover
+        host = ""
+    return hashlib.sha256(host.encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def temp_prefix(final_name: str) -> str:
+    """The prefix of this process's temporary files for ``final_name`` (see :func:`sweep_stale`)."""
+    return f".{final_name}.~bk-{os.getpid()}-{_host_tag()}-"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # pragma: no cover - no cheap, safe probe: rely on age
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, another user's
+        return True
+    return True
+
+
+def sweep_stale(
+    folder: str | os.PathLike[str], max_age: float = STALE_AFTER, legacy_max_age: float | None = None
+) -> list[Path]:
+    """Remove temporary files left in ``folder`` by writers that died; return what was removed.
+
+    A temporary file is stale when its writer ran on this host and is no longer
+    alive, or when it has not been modified for ``max_age`` seconds. Files of
+    live writers are never touched. With ``legacy_max_age``, temporary files of
+    older releases (which do not name their writer) are removed once they are
+    that old. Never raises.
+    """
+    removed: list[Path] = []
+    host = _host_tag()
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_RE.match(entry.name)
+        if match is None:
+            if legacy_max_age is not None and _LEGACY_RE.match(entry.name):
+                try:
+                    if now - entry.stat(follow_symlinks=False).st_mtime > legacy_max_age:
+                        os.unlink(entry.path)
+                        removed.append(Path(entry.path))
+                except OSError:
+                    pass
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            pid, tag = int(match.group(1)), match.group(2)
+            dead = tag == host and not _pid_alive(pid)
+            if dead or age > max_age:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
 @contextmanager
 def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it is renamed to ``target``.
@@ -35,7 +122,9 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
     """
     final = Path(target)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix or final.suffix or ".part", dir=final.parent)
+    fd, name = tempfile.mkstemp(
+        prefix=temp_prefix(final.name), suffix=suffix or final.suffix or ".part", dir=final.parent
+    )
     os.close(fd)
     tmp = Path(name)
     try:

@@ -14,8 +14,12 @@ brainkit's cache (``$BRAINKIT_DATA``, default ``~/.cache/brainkit``); system
 installs (Debian's ``dataset-fashion-mnist`` in ``/usr/share/datasets``);
 Keras's cache (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``); then a
 download from Keras's mirrors, unless ``BRAINKIT_OFFLINE=1`` or
-``download=False``. Every file is verified by SHA-256 before use; the parsed
-arrays are cached as ``.npy`` so the next load takes milliseconds.
+``download=False``. Every file is verified by SHA-256 before use (a download
+too, before it is kept; a bad one moves on to the next mirror); the parsed
+arrays are cached as ``.npy``, with a manifest of their dtype, shape and
+hashes checked on every read, so the next load takes milliseconds. When the
+cache folder cannot be written, a private temporary folder is used instead,
+with a one-line note (see "What brainkit guarantees" in the docs).
 """
 
 from __future__ import annotations
@@ -59,6 +63,9 @@ def load(
     cache: bool = True,
     mmap: bool = False,
     quiet: bool = False,
+    mirrors: str | list[str] | tuple[str, ...] | None = None,
+    timeout: float | None = None,
+    deadline: float | None = None,
 ) -> Dataset:
     """Load a data set by name.
 
@@ -77,7 +84,18 @@ def load(
     mmap : bool
         Memory-map cached arrays read-only instead of reading them into memory.
     quiet : bool
-        Print nothing while downloading.
+        No progress bar while downloading (a one-line note about an unwritable
+        cache folder is still logged).
+    mirrors : str or list of str, optional
+        Base URLs to download from, tried in order; each file is verified and
+        the next mirror is tried when one fails or serves wrong bytes. Default:
+        ``$BRAINKIT_MIRRORS`` (comma-separated), else the data set's own mirrors.
+    timeout : float, optional
+        Seconds to wait for a server's next bytes before moving on to the next
+        mirror. Default: ``$BRAINKIT_TIMEOUT``, else 30.
+    deadline : float, optional
+        Seconds all downloads of this load may take together. Default:
+        ``$BRAINKIT_DOWNLOAD_DEADLINE``, else 900.
 
     Returns
     -------
@@ -96,7 +114,8 @@ def load(
         When a file is corrupt, truncated or has the wrong checksum.
     """
     entry = registered(name)
-    return entry.loader(data_dir=data_dir, download=download, cache=cache, mmap=mmap, quiet=quiet)
+    extra = {k: v for k, v in (("mirrors", mirrors), ("timeout", timeout), ("deadline", deadline)) if v is not None}
+    return entry.loader(data_dir=data_dir, download=download, cache=cache, mmap=mmap, quiet=quiet, **extra)
 
 
 def list_datasets() -> list[str]:

@@ -14,11 +14,33 @@ The search order, for every file of a data set:
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
-__all__ = ["cache_root", "keras_datasets_dir", "mirrors_from_env", "offline"]
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_TIMEOUT",
+    "cache_root",
+    "deadline_from_env",
+    "fallback_cache_root",
+    "keras_datasets_dir",
+    "mirrors_from_env",
+    "offline",
+    "timeout_from_env",
+    "writable_dir",
+]
+
+#: Seconds a download may wait for the server's next byte before trying the next mirror.
+DEFAULT_TIMEOUT = 30.0
+#: Seconds all the downloads of one load may take together.
+DEFAULT_DEADLINE = 900.0
+
+_log = logging.getLogger("brainkit.datasets")
+_noted: set[str] = set()
 
 
 def cache_root() -> Path:
@@ -59,3 +81,99 @@ def mirrors_from_env() -> tuple[str, ...] | None:
     if not env:
         return None
     return tuple(m.strip() for m in env.split(",") if m.strip())
+
+
+def _seconds_from_env(name: str) -> float | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        _note(f"env:{name}", f"brainkit: ignoring {name}={raw!r}: it must be a positive number of seconds.")
+        return None
+    return value
+
+
+def timeout_from_env() -> float | None:
+    """Return ``BRAINKIT_TIMEOUT`` (seconds without a byte before a download is abandoned), if set."""
+    return _seconds_from_env("BRAINKIT_TIMEOUT")
+
+
+def deadline_from_env() -> float | None:
+    """Return ``BRAINKIT_DOWNLOAD_DEADLINE`` (seconds for all downloads of one load), if set."""
+    return _seconds_from_env("BRAINKIT_DOWNLOAD_DEADLINE")
+
+
+def _note(key: str, message: str) -> None:
+    """Log ``message`` once per process (a one-line note, not a traceback)."""
+    if key not in _noted:
+        _noted.add(key)
+        _log.warning("%s", message)
+
+
+def writable_dir(folder: Path) -> str | None:
+    """Create ``folder`` if needed and check that files can be written in it.
+
+    Returns None when it is usable, else the reason (e.g. ``"Permission denied"``).
+    The check creates and removes a file, as the permission bits alone do not
+    tell (root, ACLs, read-only mounts).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".brainkit-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        if isinstance(exc, FileExistsError) or (folder.exists() and not folder.is_dir()):
+            return "it is a file, not a folder"
+        return exc.strerror or type(exc).__name__
+    return None
+
+
+def fallback_cache_root() -> Path | None:
+    """A private per-user folder under the system temporary folder, or None if there is none.
+
+    Used when the cache folder cannot be written (a read-only ``HOME`` in a
+    container, ``BRAINKIT_DATA`` naming a file). It must be a real folder owned
+    by this user and closed to others, so no one else can plant data in it.
+    """
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    folder = Path(tempfile.gettempdir()) / f"brainkit-{uid}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+        if not stat.S_ISDIR(info.st_mode):
+            return None
+        if hasattr(os, "getuid") and (info.st_uid != uid or info.st_mode & 0o022):
+            return None
+    except OSError:
+        return None
+    if writable_dir(folder) is not None:
+        return None
+    return folder
+
+
+def usable_cache_root(quiet: bool = False) -> Path | None:
+    """The folder to write downloads and the array cache in: the cache, else a fallback.
+
+    When :func:`cache_root` cannot be written, a one-line note (logged once per
+    process) says why and where the data goes instead: a private temporary
+    folder, or nowhere (then the data is kept in memory for this load only).
+    """
+    root = cache_root()
+    problem = writable_dir(root)
+    if problem is None:
+        return root
+    fallback = fallback_cache_root()
+    where = f"using {fallback} for now" if fallback else "the data is not cached"
+    source = f"BRAINKIT_DATA={os.environ['BRAINKIT_DATA']}" if os.environ.get("BRAINKIT_DATA") else str(root)
+    if not quiet:
+        _note(
+            f"cache:{root}",
+            f"brainkit: cannot write the data cache {source} ({problem}); {where}. "
+            "Set BRAINKIT_DATA to a writable folder to keep the data between runs.",
+        )
+    return fallback

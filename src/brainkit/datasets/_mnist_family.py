@@ -8,8 +8,13 @@ differ from the upstream ones while the data inside is identical.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import logging
+import tempfile
 import time
+import urllib.error
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +23,24 @@ import numpy as np
 
 from brainkit.datasets import _cache
 from brainkit.datasets._base import DataNotFoundError, Dataset, IntegrityError
-from brainkit.datasets._fetch import DownloadError, download
+from brainkit.datasets._fetch import DeadlineError, DownloadError, VerifyError, download
 from brainkit.datasets._idx import parse_idx, read_payload, sha256
-from brainkit.datasets._locations import cache_root, keras_datasets_dir, mirrors_from_env, offline
+from brainkit.datasets._locations import (
+    DEFAULT_DEADLINE,
+    DEFAULT_TIMEOUT,
+    cache_root,
+    deadline_from_env,
+    keras_datasets_dir,
+    mirrors_from_env,
+    offline,
+    timeout_from_env,
+    usable_cache_root,
+)
 
 __all__ = ["FASHION_MNIST", "MNIST", "MnistSpec", "load_mnist_family", "status_of"]
 
 _ROLES = ("x_train", "y_train", "x_test", "y_test")
+_log = logging.getLogger("brainkit.datasets")
 
 
 @dataclass(frozen=True)
@@ -132,11 +148,13 @@ MNIST = MnistSpec(
 )
 
 
-def _search_dirs(spec: MnistSpec, data_dir: Path | None) -> list[tuple[str, Path]]:
+def _search_dirs(spec: MnistSpec, data_dir: Path | None, fallback: Path | None = None) -> list[tuple[str, Path]]:
     dirs: list[tuple[str, Path]] = []
     if data_dir is not None:
         dirs.append(("data_dir", data_dir))
     dirs.append(("cache", cache_root() / spec.name))
+    if fallback is not None and fallback != cache_root() / spec.name:
+        dirs.append(("cache", fallback))
     dirs.extend(("system", Path(d)) for d in spec.system_dirs)
     keras_dir = keras_datasets_dir()
     dirs.append(("keras", keras_dir / spec.keras_subdir if spec.keras_subdir else keras_dir))
@@ -152,8 +170,11 @@ def _file_names(spec: MnistSpec) -> list[tuple[str, str]]:
 
 def _find(folder: Path, filename: str) -> Path | None:
     for candidate in (folder / filename, folder / filename.removesuffix(".gz")):
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # an unreadable folder on the way
+            continue
     return None
 
 
@@ -180,14 +201,20 @@ def _read_idx(path: Path, spec_file: IdxFile, kind: str) -> np.ndarray:
 
 
 def _read_npz(path: Path, spec: MnistSpec, kind: str) -> dict[str, np.ndarray]:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise IntegrityError(f"Cannot read {path}: {exc.strerror or exc}. {_verify_fix(path, kind)}") from exc
     if digest != spec.npz_sha256:
         raise IntegrityError(
             f"{path} has the wrong SHA-256 ({digest[:16]}..., expected {str(spec.npz_sha256)[:16]}...). "
             f"It is corrupt, truncated or a different file. {_verify_fix(path, kind)}"
         )
-    with np.load(path, allow_pickle=False) as npz:
-        return {role: np.asarray(npz[role]) for role in _ROLES}
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {role: np.asarray(npz[role]) for role in _ROLES}
+    except (OSError, ValueError, KeyError) as exc:
+        raise IntegrityError(f"{path} is not a valid mnist.npz ({exc}). {_verify_fix(path, kind)}") from exc
 
 
 def _check_shapes(spec: MnistSpec, arrays: dict[str, np.ndarray]) -> None:
@@ -200,7 +227,24 @@ def _check_shapes(spec: MnistSpec, arrays: dict[str, np.ndarray]) -> None:
             )
 
 
-def _not_found(spec: MnistSpec, looked: list[str], errors: list[str], allowed: bool) -> DataNotFoundError:
+def _expected_arrays(spec: MnistSpec) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """The dtype and shape of each array, which cached arrays must have."""
+    return {
+        "x_train": ("|u1", (spec.n_train, 28, 28)),
+        "y_train": ("|u1", (spec.n_train,)),
+        "x_test": ("|u1", (spec.n_test, 28, 28)),
+        "y_test": ("|u1", (spec.n_test,)),
+    }
+
+
+def _not_found(
+    spec: MnistSpec,
+    looked: list[str],
+    errors: list[str],
+    allowed: bool,
+    cache_dir: Path | None = None,
+    damaged: list[str] | None = None,
+) -> DataNotFoundError:
     names = ", ".join(name for _, name in _file_names(spec))
     lines = [f"{spec.title} was not found on this machine and could not be downloaded."]
     lines.append("Looked in: " + "; ".join(looked) + ".")
@@ -208,7 +252,15 @@ def _not_found(spec: MnistSpec, looked: list[str], errors: list[str], allowed: b
         lines.append("Downloading is off (BRAINKIT_OFFLINE=1 or download=False).")
     elif errors:
         lines.append("Downloads failed: " + "; ".join(errors) + ".")
-    lines.append(f"To get it: connect to the internet and load again; or copy {names} into {cache_root() / spec.name} or pass data_dir=...")
+        lines.append(
+            "To use other mirrors: mirrors=[...] (or --mirror, or BRAINKIT_MIRRORS=url1,url2); "
+            "slow links: timeout= and deadline= (or --timeout/--deadline, BRAINKIT_TIMEOUT, "
+            "BRAINKIT_DOWNLOAD_DEADLINE)."
+        )
+    if damaged:
+        lines.append("Found but unusable: " + " ".join(damaged))
+    where = cache_dir or cache_root() / spec.name
+    lines.append(f"To get it: connect to the internet and load again; or copy {names} into {where} or pass data_dir=...")
     if spec.apt_package:
         lines.append(f"On Debian/Ubuntu: sudo apt-get install {spec.apt_package}.")
     if spec.embedded_alternative:
@@ -216,20 +268,74 @@ def _not_found(spec: MnistSpec, looked: list[str], errors: list[str], allowed: b
     return DataNotFoundError(" ".join(lines))
 
 
+def _download_check(spec: MnistSpec, role: str, filename: str):  # type: ignore[no-untyped-def]
+    """A ``verify`` callback for :func:`download`: raise unless the file is the expected one."""
+
+    def check(tmp: Path) -> None:
+        raw = tmp.read_bytes()
+        if role == "npz":
+            digest = hashlib.sha256(raw).hexdigest()
+            expected = spec.npz_sha256 or ""
+            payload = None
+        else:
+            spec_file = next(f for f in spec.idx_files if f.role == role)
+            expected = spec_file.sha256
+            if filename.endswith(".gz"):
+                try:
+                    payload = gzip.decompress(raw)
+                except (OSError, EOFError, zlib.error) as exc:
+                    raise IntegrityError(
+                        f"the {len(raw)} bytes received are not complete gzip data ({exc}): the "
+                        "transfer was cut off or the mirror served another file (discarded)"
+                    ) from exc
+            else:
+                payload = raw
+            digest = sha256(payload)
+        if digest != expected:
+            raise IntegrityError(
+                f"served the wrong bytes (SHA-256 {digest[:16]}..., expected {expected[:16]}...): a "
+                "cut-off transfer or another file (discarded)"
+            )
+        if payload is not None:
+            parse_idx(payload, filename, spec_file.ndim)
+
+    return check
+
+
 def _fetch_missing(
-    spec: MnistSpec, missing: list[tuple[str, str]], mirrors: tuple[str, ...], quiet: bool
+    spec: MnistSpec,
+    missing: list[tuple[str, str]],
+    mirrors: tuple[str, ...],
+    quiet: bool,
+    target_dir: Path,
+    timeout: float,
+    deadline_s: float,
 ) -> tuple[dict[str, Path], list[str]]:
-    target_dir = cache_root() / spec.name
     found: dict[str, Path] = {}
     errors: list[str] = []
+    deadline = time.monotonic() + deadline_s
+    unreachable: set[str] = set()  # mirrors that timed out or refused: not asked again
     for role, filename in missing:
         for base in mirrors:
+            if base in unreachable:
+                continue
             url = base.rstrip("/") + "/" + filename
             try:
-                found[role] = download(url, target_dir / filename, quiet=quiet)
+                found[role] = download(
+                    url, target_dir / filename, timeout=timeout, quiet=quiet, deadline=deadline,
+                    verify=_download_check(spec, role, filename),
+                )
                 break
+            except DeadlineError as exc:
+                errors.append(
+                    f"{exc} ({deadline_s:g} s for all downloads; raise it with deadline=..., "
+                    "--deadline or BRAINKIT_DOWNLOAD_DEADLINE)"
+                )
+                return found, errors
             except DownloadError as exc:
                 errors.append(str(exc))
+                if not isinstance(exc, VerifyError) and not isinstance(exc.__cause__, urllib.error.HTTPError):
+                    unreachable.add(base)
     return found, errors
 
 
@@ -239,8 +345,10 @@ def load_mnist_family(
     download: bool | None = None,
     cache: bool = True,
     mmap: bool = False,
-    mirrors: tuple[str, ...] | list[str] | None = None,
+    mirrors: tuple[str, ...] | list[str] | str | None = None,
     quiet: bool = False,
+    timeout: float | None = None,
+    deadline: float | None = None,
 ) -> Dataset:
     """Load ``spec``'s data set, verified, from the first place that has it.
 
@@ -250,63 +358,107 @@ def load_mnist_family(
     explicit = Path(data_dir).expanduser() if data_dir is not None else None
     if explicit is not None and not explicit.is_dir():
         raise DataNotFoundError(f"data_dir {str(explicit)!r} is not a folder. Pass the folder that holds the {spec.title} files.")
+    expect = _expected_arrays(spec)
+    _cache.sweep(folder)  # leftovers of killed writers (cheap: two small folders)
 
     if explicit is None and cache:
-        cached = _cache.read_arrays(folder, spec.payload_sha256, mmap=mmap)
+        cached = _cache.read_arrays(folder, spec.payload_sha256, mmap=mmap, expect=expect)
         if cached is not None:
             arrays, meta = cached
             return _dataset(spec, arrays, "cache", str(folder), origin=meta.get("origin", {}))
 
+    writable = usable_cache_root()  # the cache, a private temporary folder, or None
+    work = writable / spec.name if writable is not None else None
+    fallback = work if work is not None and work != folder else None
+    if fallback is not None:
+        _cache.sweep(fallback)
+        if explicit is None and cache:
+            cached = _cache.read_arrays(fallback, spec.payload_sha256, mmap=mmap, expect=expect)
+            if cached is not None:
+                arrays, meta = cached
+                return _dataset(spec, arrays, "cache", str(fallback), origin=meta.get("origin", {}))
+
+    # Find each file in the first place that has a good copy of it.
+    arrays: dict[str, np.ndarray] = {}
     located: dict[str, tuple[str, Path]] = {}
+    problems: dict[str, IntegrityError] = {}
     looked: list[str] = []
-    for kind, directory in _search_dirs(spec, explicit):
+    dirs = _search_dirs(spec, explicit, fallback)
+    for kind, directory in dirs:
         looked.append(f"{directory} ({kind})")
-        for role, filename in _file_names(spec):
-            if role not in located:
-                path = _find(directory, filename)
-                if path is not None:
-                    located[role] = (kind, path)
+    for role, filename in _file_names(spec):
+        for kind, directory in dirs:
+            path = _find(directory, filename)
+            if path is None:
+                continue
+            try:
+                arrays.update(_read_role(spec, role, path, kind))
+            except IntegrityError as exc:
+                if kind == "data_dir":
+                    raise  # the caller chose this folder: say what is wrong with it
+                if kind == "cache" and _discard(path):
+                    _log.warning("brainkit: %s is damaged; removed it (it is downloaded again if possible).", path)
+                    continue
+                problems.setdefault(role, exc)
+                continue
+            located[role] = (kind, path)
+            break
 
     missing = [(r, f) for r, f in _file_names(spec) if r not in located]
     allowed = (download if download is not None else True) and not offline()
-    if download is True and offline():
-        allowed = False
     errors: list[str] = []
-    if missing and allowed:
-        urls = tuple(mirrors) if mirrors else (mirrors_from_env() or spec.mirrors)
-        fetched, errors = _fetch_missing(spec, missing, urls, quiet)
-        for role, path in fetched.items():
-            located[role] = ("download", path)
-        missing = [(r, f) for r, f in missing if r not in located]
+    tmp_dir: tempfile.TemporaryDirectory[str] | None = None
+    try:
+        if missing and allowed:
+            if isinstance(mirrors, str):
+                mirrors = [mirrors]
+            urls = tuple(mirrors) if mirrors else (mirrors_from_env() or spec.mirrors)
+            if work is None:  # nowhere to keep the files: download them for this load only
+                tmp_dir = tempfile.TemporaryDirectory(prefix="brainkit-download-")
+            target_dir = work if work is not None else Path(tmp_dir.name)  # type: ignore[union-attr]
+            fetched, errors = _fetch_missing(
+                spec, missing, urls, quiet, target_dir,
+                timeout=timeout or timeout_from_env() or DEFAULT_TIMEOUT,
+                deadline_s=deadline or deadline_from_env() or DEFAULT_DEADLINE,
+            )
+            for role, path in fetched.items():
+                arrays.update(_read_role(spec, role, path, "cache"))
+                located[role] = ("download", path)
+            missing = [(r, f) for r, f in missing if r not in located]
+    finally:
+        if tmp_dir is not None:
+            tmp_dir.cleanup()
     if missing:
-        raise _not_found(spec, looked, errors, allowed)
-
-    arrays: dict[str, np.ndarray] = {}
-    if spec.idx_files:
-        for spec_file in spec.idx_files:
-            kind, path = located[spec_file.role]
-            try:
-                arrays[spec_file.role] = _read_idx(path, spec_file, "cache" if kind == "download" else kind)
-            except IntegrityError:
-                if kind == "download":
-                    path.unlink(missing_ok=True)  # never keep a bad download
-                raise
-    else:
-        kind, path = located["npz"]
-        try:
-            arrays = _read_npz(path, spec, "cache" if kind == "download" else kind)
-        except IntegrityError:
-            if kind == "download":
-                path.unlink(missing_ok=True)
-            raise
+        damaged = [str(problems[r]) for r, _ in missing if r in problems]
+        if damaged and not (allowed and errors):
+            raise problems[next(r for r, _ in missing if r in problems)]
+        raise _not_found(spec, looked, errors, allowed, work, damaged)
     _check_shapes(spec, arrays)
 
     kinds = sorted({kind for kind, _ in located.values()})
     places = sorted({str(path.parent) for _, path in located.values()})
     source, location = "+".join(kinds), "; ".join(places)
-    if explicit is None and cache:
-        _cache.write_arrays(folder, arrays, spec.payload_sha256, {"source": source, "location": location, "time": time.time()})
+    if tmp_dir is not None:
+        location = "downloaded, not kept"
+    if explicit is None and cache and work is not None:
+        _cache.write_arrays(work, arrays, spec.payload_sha256, {"source": source, "location": location, "time": time.time()})
     return _dataset(spec, arrays, source, location)
+
+
+def _read_role(spec: MnistSpec, role: str, path: Path, kind: str) -> dict[str, np.ndarray]:
+    if role == "npz":
+        return _read_npz(path, spec, kind)
+    spec_file = next(f for f in spec.idx_files if f.role == role)
+    return {role: _read_idx(path, spec_file, kind)}
+
+
+def _discard(path: Path) -> bool:
+    """Remove a damaged file of brainkit's own cache; False if it cannot be removed."""
+    try:
+        path.unlink()
+    except OSError:
+        return False
+    return True
 
 
 def _dataset(
