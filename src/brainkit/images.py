@@ -1,15 +1,27 @@
-"""Your own pictures, made to look like Fashion-MNIST.
+"""Your own pictures, converted the way the data set's pictures were made.
 
-Fashion-MNIST images are 28 x 28, grayscale, with a *light* object on a
-*dark* (zero) background, centred. A photo is usually the opposite: a dark
+MNIST and Fashion-MNIST images are 28 x 28, 8-bit grayscale, a *light*
+object on a *black* background. A photo is usually the opposite: a dark
 object on a light background, in colour, of any size. :func:`load_image`
-converts it: grayscale, polarity fixed, cropped to the object, fitted into
-a 20 x 20 box and centred on the 28 x 28 canvas (as MNIST was made).
+reads a file (PNG, JPEG, 16-bit PNG, float TIFF, transparency, ...) and
+:func:`convert_image` redoes the data set's own conversion:
+
+``"fashion_mnist"`` (Xiao, Rasul and Vollgraf 2017, section 2)
+    Trim the edges close to the background colour, resize the longest edge
+    to 28, sharpen, extend the short edge to 28 with the object centred,
+    negate. The garment fills the frame.
+``"mnist"`` (LeCun et al. 1998)
+    Fit the object into a 20 x 20 box and put its centre of mass at the
+    centre of the 28 x 28 canvas.
+
+Either way a light background (judged from the picture's border) is negated,
+the background becomes 0 and the object's brightest pixel 255.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +35,22 @@ class ImageError(BrainkitError, ValueError):
     """A file is not a readable image."""
 
 
+def _gray(img) -> np.ndarray:  # noqa: ANN001 (a PIL image)
+    """An 8-bit grayscale array of a PIL image of any mode."""
+    if img.mode in ("I", "F") or img.mode.startswith("I;"):  # 16-bit, 32-bit integer or float: scale min-max
+        values = np.nan_to_num(np.asarray(img, dtype=np.float64))
+        low, high = values.min(), values.max()
+        return np.round((values - low) * (255 / max(high - low, 1e-12))).astype(np.uint8)
+    if "A" in img.mode or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        gray = np.asarray(rgba.convert("L"), dtype=np.float64)
+        alpha = np.asarray(rgba, dtype=np.float64)[..., 3] / 255
+        # Fill the transparent part with white behind a dark object, black behind a light one.
+        background = 255.0 if (gray * alpha).sum() < 127.5 * alpha.sum() else 0.0
+        return np.round(gray * alpha + background * (1 - alpha)).astype(np.uint8)
+    return np.asarray(img.convert("L"), dtype=np.uint8)
+
+
 def _open(path: str | os.PathLike[str]) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
@@ -30,87 +58,167 @@ def _open(path: str | os.PathLike[str]) -> np.ndarray:
     if not p.is_file():
         raise ImageError(f"{p} does not exist or is not a file.")
     try:
-        with Image.open(p) as img:
-            img.load()
-            if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(background, rgba)
-            return np.asarray(img.convert("L"), dtype=np.uint8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as img:
+                img.load()
+                return _gray(img)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        limit = Image.MAX_IMAGE_PIXELS // 1_000_000
+        raise ImageError(
+            f"{p} is too large to read: {str(exc).split(',')[0]}. Resize it below {limit} megapixels "
+            "(1000 x 1000 pixels is plenty: the model sees 28 x 28)."
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ImageError(f"{p} is not an image brainkit can read (PNG, JPEG, BMP, GIF, ...): {exc}") from exc
 
 
-def convert_image(gray: np.ndarray, size: tuple[int, int] = (28, 28), invert: bool | None = None) -> np.ndarray:
-    """Convert a grayscale picture to the data set's format.
+def convert_image(
+    gray: np.ndarray,
+    size: tuple[int, int] = (28, 28),
+    invert: bool | None = None,
+    style: str = "fashion_mnist",
+) -> np.ndarray:
+    """Convert a grayscale picture the way the data set's pictures were made.
 
     Parameters
     ----------
     gray : numpy.ndarray
-        ``(H, W)`` ``uint8`` image.
+        ``(H, W)`` grayscale image, ``0`` to ``255``.
     size : (int, int)
         Output size (rows, columns).
     invert : bool, optional
         Flip dark and light. By default, decided from the border: a light
         border means a light background, which is inverted.
+    style : str
+        The data set whose conversion to follow: ``"mnist"`` (or a name
+        starting with ``"mnist_"``) fits the object into a 20 x 20 box
+        centred by its centre of mass; any other name (``"fashion_mnist"``,
+        ``"fashion_mnist_sample"``, ...) follows Fashion-MNIST: the object
+        fills the frame, sharpened, centred.
 
     Returns
     -------
     numpy.ndarray
-        ``uint8`` array of shape ``size``: light object on a dark background.
+        ``uint8`` array of shape ``size``: light object on a black background.
     """
-    from PIL import Image
+    from PIL import Image, ImageFilter
 
     img = np.asarray(gray, dtype=np.float32)
     if img.ndim != 2 or min(img.shape) < 1:
         raise ImageError(f"Expected a 2-D grayscale image, got shape {img.shape}.")
+    background = float(np.median(np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])))
     if invert is None:
-        border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
-        invert = float(np.median(border)) > 127
+        invert = background > 127.5
     if invert:
-        img = 255.0 - img
-    # Stretch contrast and drop the background's noise floor.
-    low, high = np.percentile(img, 1), img.max()
-    img = np.clip((img - low) / max(high - low, 1.0), 0.0, 1.0) * 255.0
-    mask = img > 0.1 * 255
+        img, background = 255 - img, 255 - background
+    img = np.clip((img - background) / max(float(img.max()) - background, 1.0), 0, 1)
+    mask = img > 0.1  # trim what is close to the background (the paper: 5%; 10% ignores JPEG's ringing)
     if mask.any():
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         img = img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    mnist = style == "mnist" or style.startswith("mnist_")
     height, width = size
-    box = max(1, round(min(height, width) * 20 / 28))
-    scale = box / max(img.shape)
+    fit = min(height, width) * 20 / 28 if mnist else None
+    scale = min((fit or height) / img.shape[0], (fit or width) / img.shape[1])
     new = (max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale)))
-    resized = np.asarray(Image.fromarray(img.astype(np.uint8)).resize(new, Image.LANCZOS), dtype=np.uint8)
+    small = Image.fromarray(np.uint8(np.round(img * 255)))
+    if new != small.size:
+        small = small.resize(new, Image.LANCZOS)
+        if not mnist:  # the paper sharpens after resizing: a Gaussian of standard deviation 1
+            small = small.filter(ImageFilter.UnsharpMask(radius=1, percent=50, threshold=0))
+    small = np.asarray(small, dtype=np.float32)
+    if mnist and small.sum() > 0:  # centre of mass to the centre
+        r, c = np.indices(small.shape)
+        top = round((height - 1) / 2 - np.average(r, weights=small))
+        left = round((width - 1) / 2 - np.average(c, weights=small))
+    else:  # centred; an odd margin's extra pixel goes left and top, as in Fashion-MNIST
+        top, left = (height - small.shape[0] + 1) // 2, (width - small.shape[1] + 1) // 2
+    top, left = min(max(top, 0), height - small.shape[0]), min(max(left, 0), width - small.shape[1])
     canvas = np.zeros(size, dtype=np.uint8)
-    top, left = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
-    canvas[top : top + resized.shape[0], left : left + resized.shape[1]] = resized
+    canvas[top : top + small.shape[0], left : left + small.shape[1]] = small
     return canvas
 
 
-def load_image(path: str | os.PathLike[str], size: tuple[int, int] = (28, 28), invert: bool | None = None) -> np.ndarray:
-    """Read a PNG/JPEG (any size, colour or not) as a data-set-style ``uint8`` image.
+def load_image(
+    path: str | os.PathLike[str],
+    size: tuple[int, int] = (28, 28),
+    invert: bool | None = None,
+    style: str = "fashion_mnist",
+) -> np.ndarray:
+    """Read a picture file as a data-set-style ``uint8`` image.
+
+    Reads anything Pillow reads: colour or grayscale, 1 to 16 bits, 32-bit
+    float TIFF, CMYK, transparency (filled with white behind a dark object,
+    black behind a light one), the first frame of an animation; then
+    :func:`convert_image`.
+
+    Parameters
+    ----------
+    path : str or path
+        The picture.
+    size, invert, style
+        As for :func:`convert_image`; ``style`` is the data set the model
+        learned from (a run's ``dataset_name``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8`` array of shape ``size``: light object on a black background.
 
     Raises
     ------
     ImageError
-        If the file is missing or is not an image.
+        If the file is missing, is not an image, or is too large to read.
     """
-    return convert_image(_open(path), size=size, invert=invert)
+    return convert_image(_open(path), size=size, invert=invert, style=style)
 
 
-def plot_conversion(path: str | os.PathLike[str], size: tuple[int, int] = (28, 28)):  # noqa: ANN201
-    """Show a picture before and after :func:`load_image`; returns a matplotlib Figure."""
+def plot_conversion(
+    path: str | os.PathLike[str],
+    size: tuple[int, int] = (28, 28),
+    style: str = "fashion_mnist",
+    probabilities: np.ndarray | None = None,
+    class_names: list[str] | None = None,
+):  # noqa: ANN201 (a matplotlib Figure, imported lazily)
+    """Show what the model sees: a picture, its conversion and, if given, the model's outputs.
+
+    Parameters
+    ----------
+    path : str or path
+        The picture.
+    size, style
+        As for :func:`load_image`.
+    probabilities : numpy.ndarray, optional
+        The model's ``(classes,)`` probabilities for the converted image
+        (e.g. ``brainkit.predict(run, path).probabilities``); drawn as bars.
+    class_names : list of str, optional
+        The class names, with ``probabilities``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from matplotlib.figure import Figure
 
     original = _open(path)
-    converted = convert_image(original, size=size)
-    fig = Figure(figsize=(6, 3.2), layout="constrained")
-    left, right = fig.subplots(1, 2)
-    left.imshow(original, cmap="gray", vmin=0, vmax=255)
-    left.set_title(f"your picture\n{original.shape[1]} x {original.shape[0]}, grayscale")
-    right.imshow(converted, cmap="gray", vmin=0, vmax=255)
-    right.set_title(f"what the model sees\n{size[1]} x {size[0]}, light on dark")
-    for ax in (left, right):
+    converted = convert_image(original, size=size, style=style)
+    bars = probabilities is not None
+    fig = Figure(figsize=(9.6 if bars else 6, 3.2), layout="constrained")
+    axes = fig.subplots(1, 3 if bars else 2, width_ratios=[1, 1, 1.4] if bars else None)
+    axes[0].imshow(original, cmap="gray", vmin=0, vmax=255)
+    axes[0].set_title(f"your picture\n{original.shape[1]} x {original.shape[0]}, grayscale")
+    axes[1].imshow(converted, cmap="gray", vmin=0, vmax=255)
+    axes[1].set_title(f"what the model sees\n{size[1]} x {size[0]}, light on black")
+    for ax in axes[:2]:
         ax.set_xticks([])
         ax.set_yticks([])
+    if bars:
+        from brainkit.viz.predictions import _draw_bars
+
+        probs = np.asarray(probabilities, dtype=np.float64).ravel()
+        _draw_bars(axes[2], probs, class_names, None, fontsize=9)
+        guess = int(np.argmax(probs))
+        name = class_names[guess] if class_names is not None else str(guess)
+        axes[2].set_title(f"the model's answer\n{name} ({probs[guess]:.0%})")
     return fig

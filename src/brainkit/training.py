@@ -627,7 +627,7 @@ def predict(run: Any, images: Any, top: int = 3) -> Prediction | list[Prediction
     if isinstance(images, (list, tuple)) and images and isinstance(images[0], (str, os.PathLike)):
         from brainkit.images import load_image
 
-        batch = np.stack([load_image(p, size=shape[:2]) for p in images])
+        batch = np.stack([load_image(p, size=shape[:2], style=result.dataset_name) for p in images])
     else:
         batch = np.asarray(images)
         if batch.shape == shape:

@@ -129,28 +129,33 @@ def evaluate(run, dataset, split, as_json):
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--top", type=click.IntRange(1, 10), default=3, show_default=True, help="Classes to list per image.")
 @click.option("--show", "show_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also save, per image, a PNG of the conversion and the model's outputs into this folder.")
+              help="Also save what the model saw into this folder: per image, NAME-prediction.png with "
+                   "the picture, the converted image and the model's probabilities.")
 def predict(run, images, top, show_dir):
-    """Classify IMAGES (PNG/JPEG files) with a saved RUN: top classes with probabilities."""
+    """Classify IMAGES (picture files) with a saved RUN: top classes with probabilities.
+
+    Each picture is converted the way the run's data set was made (for
+    Fashion-MNIST: trimmed, the garment filling 28 x 28, light on black).
+    """
+    import numpy as np
+
     import brainkit
     from brainkit.images import load_image
 
     result = brainkit.load_run(run)
     shape = tuple(result.input_shape[:2])
-    converted = [load_image(path, size=shape) for path in images]
-    import numpy as np
-
+    converted = [load_image(path, size=shape, style=result.dataset_name) for path in images]
     predictions = brainkit.predict(result, np.stack(converted), top=top)
     for path, prediction in zip(images, predictions, strict=True):
         click.echo(f"{path}: {prediction.class_name} ({prediction.probability:.1%})  [{prediction}]")
     if show_dir is not None:
         from brainkit.images import plot_conversion
         from brainkit.viz.data import save_figure
-        from brainkit.viz.predictions import plot_prediction
 
-        for path, image, prediction in zip(images, converted, predictions, strict=True):
-            save_figure(plot_conversion(path, size=shape), show_dir / f"{path.stem}-conversion.png")
-            save_figure(plot_prediction(image, prediction.probabilities, result.class_names), show_dir / f"{path.stem}-prediction.png")
+        for path, prediction in zip(images, predictions, strict=True):
+            fig = plot_conversion(path, size=shape, style=result.dataset_name,
+                                  probabilities=prediction.probabilities, class_names=result.class_names)
+            save_figure(fig, show_dir / f"{path.stem}-prediction.png")
         click.echo(f"figures in {show_dir}/")
 
 
