@@ -281,12 +281,17 @@ def _download_check(spec: MnistSpec, role: str, filename: str):  # type: ignore[
             spec_file = next(f for f in spec.idx_files if f.role == role)
             expected = spec_file.sha256
             if filename.endswith(".gz"):
+                if raw[:2] != b"\x1f\x8b":
+                    raise IntegrityError(
+                        f"the {len(raw)} bytes received are not a gzip file: the mirror served "
+                        "something else (discarded)"
+                    )
                 try:
                     payload = gzip.decompress(raw)
                 except (OSError, EOFError, zlib.error) as exc:
                     raise IntegrityError(
-                        f"the {len(raw)} bytes received are not complete gzip data ({exc}): the "
-                        "transfer was cut off or the mirror served another file (discarded)"
+                        f"the {len(raw)} bytes received are incomplete gzip data ({exc}): the "
+                        "transfer was cut off (discarded)"
                     ) from exc
             else:
                 payload = raw
