@@ -12,6 +12,7 @@ changed. Delete that folder (or ``docs/_build``) for a full build.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -83,6 +84,45 @@ html_sidebars = {"index": [], "installation": [], "quickstart": []}
 html_context = {"default_mode": "light"}
 
 # -- Tutorials (sphinx-gallery) ----------------------------------------------------------
+# The first cell of every downloaded notebook. brainkit is not on PyPI: the cell installs it
+# from a wheel (or a source checkout) only where it is missing, and says how otherwise.
+# scripts/run-notebooks runs it both ways: with brainkit installed, and with only a wheel
+# in the notebook's folder (the Colab-like environment).
+FIRST_NOTEBOOK_CELL = """\
+# Run this cell first. It installs brainkit where it is missing and does nothing else.
+# brainkit is not on the Python package index (PyPI) yet: `pip install brainkit` fails.
+# Install it from a wheel (a brainkit-*.whl file; build one in a brainkit checkout with
+# `python -m pip wheel --no-deps -w dist .`): put the file in this notebook's folder, or
+# set BRAINKIT_WHEEL to its path or URL (a source checkout's folder works too).
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BRAINKIT_WHEEL = os.environ.get("BRAINKIT_WHEEL", "")
+
+if importlib.util.find_spec("brainkit") is None:
+    wheels = sorted(Path.cwd().glob("brainkit-*.whl"))
+    source = BRAINKIT_WHEEL or (str(wheels[-1]) if wheels else "")
+    if not source:
+        raise RuntimeError(
+            "brainkit is not installed and it is not on PyPI yet. Put a brainkit-*.whl file "
+            "in this folder or set BRAINKIT_WHEEL to a wheel's path or URL, then run again."
+        )
+    url = source if "://" in source else Path(source).resolve().as_uri()
+    # Colab has TensorFlow and Keras already; elsewhere JAX is the quickest backend.
+    has_backend = any(importlib.util.find_spec(m) for m in ("jax", "torch", "tensorflow"))
+    requirement = f"brainkit{'' if has_backend else '[jax]'} @ {url}"
+    print("pip install", requirement)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", requirement], check=True)
+    importlib.invalidate_caches()
+
+import brainkit
+
+print("brainkit", brainkit.__version__, "on", brainkit.runtime.resolve_backend())
+"""
+
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "gallery"),
     "gallery_dirs": "auto_gallery",
@@ -104,7 +144,59 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "abort_on_example_error": False,
     "thumbnail_size": (400, 280),
+    # Every downloaded notebook starts by installing brainkit where it is missing.
+    "first_notebook_cell": FIRST_NOTEBOOK_CELL,
 }
+
+
+# -- Notebooks: plain markdown -----------------------------------------------------------
+# sphinx-gallery turns the tutorials' reST into the notebooks' markdown, but leaves Sphinx
+# roles as they are (":func:`brainkit.train`"), which Jupyter shows literally. Before its
+# conversion, each role becomes what it says in words: code for an object (a function with
+# "()"), the text of a :ref:/:doc: link. The HTML pages keep their links.
+_ROLE = re.compile(r":(?:py:)?(?P<role>[a-z]+):`(?P<body>[^`]+)`")
+
+
+def _role_as_text(match: re.Match[str]) -> str:
+    role, body = match.group("role"), match.group("body")
+    if role == "math":  # sphinx-gallery converts it to $...$ itself
+        return match.group(0)
+    titled = re.fullmatch(r"(?P<title>.+?)\s*<(?P<target>[^<>]+)>", body, flags=re.S)
+    if titled:
+        return titled.group("title") if role in ("ref", "doc") else f"``{titled.group('title')}``"
+    if role in ("ref", "doc"):
+        return body.strip("/").replace("-", " ")
+    name = body.lstrip("~!")
+    if body.startswith("~"):
+        name = name.rsplit(".", 1)[-1]
+    return f"``{name}()``" if role in ("func", "meth") else f"``{name}``"
+
+
+# "text::" before an indented literal block: markdown shows the block as code by its
+# indentation alone, and the "::" literally, so it becomes "text:".
+_LITERAL_MARKER = re.compile(r"(?<=\S)::[ \t]*$", re.M)
+
+
+def notebook_rst(text: str) -> str:
+    """Write the Sphinx roles in ``text`` as plain reST, for the notebooks."""
+    return _LITERAL_MARKER.sub(":", _ROLE.sub(_role_as_text, text))
+
+
+def _plain_roles_in_notebooks() -> None:
+    import sphinx_gallery.notebook as notebook
+
+    convert = notebook.rst2md
+    if getattr(convert, "brainkit_plain_roles", False):
+        return
+
+    def rst2md(text, *args, **kwargs):
+        return convert(notebook_rst(text), *args, **kwargs)
+
+    rst2md.brainkit_plain_roles = True
+    notebook.rst2md = rst2md
+
+
+_plain_roles_in_notebooks()
 
 
 # -- viewcode ----------------------------------------------------------------------------

@@ -11,59 +11,24 @@ brainkit architecture, listed by ``brainkit archs``, trained by
 ``brainkit train --arch yours`` and by :func:`brainkit.train`, without
 changing brainkit at all.
 
-This tutorial takes a complete example package, ``brainkit-lenet`` (it adds
-LeCun's LeNet-5 as ``lenet5``; it lives in ``examples/plugin-package`` of the
-brainkit repository), reads its files, installs it for real with ``pip`` into
-a temporary folder, and uses it: discovery, checks, building and a short
-training run. The full contract is in the :doc:`plugin author guide
-</plugins>`.
-
-The package
------------
-Three files matter. ``pyproject.toml`` is an ordinary package description
-plus one table: the **entry point** in the group ``brainkit.architectures``.
-Its name (``lenet5``) is the architecture's name; its value says where the
-object lives (module ``brainkit_lenet.lenet``, attribute ``lenet5``).
-
-.. literalinclude:: ../../examples/plugin-package/pyproject.toml
-   :language: toml
-   :caption: examples/plugin-package/pyproject.toml
-
-``src/brainkit_lenet/lenet.py`` holds the builder: a function that takes the
-input shape and the number of classes (plus any hyperparameters, with
-defaults) and returns an *uncompiled* ``keras.Model``. The
-:func:`~brainkit.architectures.architecture` decorator attaches the metadata
-brainkit shows and uses: a description, a reference, the plugin API version
-it was written for, and a :class:`~brainkit.architectures.Recipe`, the way
-the network is meant to be trained. Keras is imported *inside* the builder,
-so that listing architectures stays fast and brainkit can choose the Keras
-backend first.
-
-.. literalinclude:: ../../examples/plugin-package/src/brainkit_lenet/lenet.py
-   :language: python
-   :caption: examples/plugin-package/src/brainkit_lenet/lenet.py
-
-``tests/test_lenet.py`` checks the plugin the way brainkit will use it, with
-:mod:`brainkit.architectures.testing`:
-
-.. literalinclude:: ../../examples/plugin-package/tests/test_lenet.py
-   :language: python
-   :caption: examples/plugin-package/tests/test_lenet.py
+This tutorial writes a complete plugin package, ``brainkit-lenet`` (it adds
+LeCun's LeNet-5 as ``lenet5``; the same package, with tests and a README, is
+``examples/plugin-package`` in the brainkit repository), installs it for real
+with ``pip`` into a temporary folder, and uses it: discovery, checks,
+building and a short training run. It needs nothing but brainkit, so it runs
+the same from a download as in a checkout. The full contract is in the
+:doc:`plugin author guide </plugins>`.
 """
 
 # %%
-# Installing it for real
-# ----------------------
-# In your own environment, installing is one command,
-# ``pip install ./examples/plugin-package`` (or ``pip install -e`` while you
-# develop). Here we must not change the environment that builds this page, so
-# we install into a temporary folder with ``pip install --target``:
-#
-# * ``--no-deps``: its only dependency, brainkit, is already here;
-# * ``--no-build-isolation``: build with the ``setuptools`` already installed,
-#   so it works offline;
-# * the package is copied first, so the build leaves nothing in the source
-#   tree.
+# The package
+# -----------
+# A plugin is an ordinary Python package in a folder of its own; we write its
+# three files into a new temporary folder. ``pyproject.toml`` is an ordinary
+# package description plus one table: the **entry point** in the group
+# ``brainkit.architectures``. Its name (``lenet5``) is the architecture's
+# name; its value says where the object lives (module ``brainkit_lenet.lenet``,
+# attribute ``lenet5``).
 import os
 import shutil
 import subprocess
@@ -75,24 +40,159 @@ import brainkit
 from brainkit import architectures, datasets
 from brainkit.architectures.testing import check_architecture
 
-candidates = [Path.cwd() / "examples" / "plugin-package", Path.cwd().parent / "examples" / "plugin-package"]
-package = next((p for p in candidates if (p / "pyproject.toml").is_file()), None)
-if package is None:
-    raise SystemExit("Run this from a brainkit source checkout: it needs examples/plugin-package.")
+PYPROJECT_TOML = """\
+[build-system]
+requires = ["setuptools>=77"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "brainkit-lenet"
+version = "0.1.0"
+description = "LeNet-5 for brainkit: an example of an architecture plugin package."
+requires-python = ">=3.10"
+license = "MIT"
+dependencies = ["brainkit>=0.1"]
+
+# The plugin: the entry point's name is the architecture's name, its value the
+# object brainkit loads (an Architecture made with @architecture, or a builder).
+[project.entry-points."brainkit.architectures"]
+lenet5 = "brainkit_lenet.lenet:lenet5"
+
+[tool.setuptools.packages.find]
+where = ["src"]
+"""
 
 workdir = Path(tempfile.mkdtemp(prefix="brainkit-plugin-"))
 source = workdir / "brainkit-lenet"
-shutil.copytree(package, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+(source / "src" / "brainkit_lenet").mkdir(parents=True)
+(source / "pyproject.toml").write_text(PYPROJECT_TOML)
+
+# sphinx_gallery_thumbnail_path = '_static/plugin_thumbnail.png'
+
+# %%
+# ``src/brainkit_lenet/lenet.py`` holds the builder: a function that takes the
+# input shape and the number of classes (plus any hyperparameters, with
+# defaults) and returns an *uncompiled* ``keras.Model``. The
+# :func:`~brainkit.architectures.architecture` decorator attaches the metadata
+# brainkit shows and uses: a description, a reference, the plugin API version
+# it was written for, and a :class:`~brainkit.architectures.Recipe`, the way
+# the network is meant to be trained. Keras is imported *inside* the builder,
+# so that listing architectures stays fast and brainkit can choose the Keras
+# backend first. ``__init__.py`` makes the folder a package.
+
+LENET_PY = '''\
+"""LeNet-5 for brainkit.
+
+The network of LeCun, Bottou, Bengio & Haffner (1998), in its common modern
+form: ReLU instead of scaled tanh, max pooling instead of trainable
+subsampling, a plain dense layer instead of the RBF output. The first
+convolution pads its input ("same"), which for 28x28 images plays the role
+of the paper's 32x32 frame.
+"""
+
+from __future__ import annotations
+
+from brainkit.architectures import HyperparameterError, Recipe, architecture
+
+
+@architecture(
+    description="LeNet-5 (LeCun et al., 1998): two conv/pool stages and three dense layers.",
+    recipe=Recipe(
+        optimizer="adam",
+        learning_rate=1e-3,
+        loss="sparse_categorical_crossentropy",
+        output="logits",
+        label_encoding="sparse",
+        batch_size=128,
+        epochs=10,
+        input_scaling="unit",
+        notes="Usually around 89-90% test accuracy on Fashion-MNIST; not a tuned result.",
+    ),
+    reference=(
+        "LeCun, Bottou, Bengio & Haffner (1998), Gradient-based learning applied to "
+        "document recognition, Proc. IEEE 86(11)."
+    ),
+    api_version=1,
+)
+def lenet5(input_shape, num_classes, activation="relu"):
+    """LeNet-5 (LeCun et al., 1998): two conv/pool stages and three dense layers."""
+    import keras  # inside the builder: brainkit picks the backend before Keras starts
+
+    shape = tuple(input_shape)
+    if len(shape) == 2:
+        shape_in, add_channel = shape, True
+    elif len(shape) == 3:
+        shape_in, add_channel = shape, False
+    else:
+        raise HyperparameterError(
+            f"lenet5 needs images, (height, width) or (height, width, channels); got {shape}."
+        )
+    if min(shape[:2]) < 12:
+        raise HyperparameterError(f"lenet5 needs images of at least 12x12 pixels; got {shape}.")
+
+    inputs = keras.Input(shape=shape_in, name="image")
+    x = keras.layers.Reshape((*shape, 1), name="add_channel")(inputs) if add_channel else inputs
+    x = keras.layers.Conv2D(6, 5, padding="same", activation=activation, name="c1")(x)
+    x = keras.layers.MaxPooling2D(2, name="s2")(x)
+    x = keras.layers.Conv2D(16, 5, activation=activation, name="c3")(x)
+    x = keras.layers.MaxPooling2D(2, name="s4")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(120, activation=activation, name="c5")(x)
+    x = keras.layers.Dense(84, activation=activation, name="f6")(x)
+    outputs = keras.layers.Dense(num_classes, name="logits")(x)
+    return keras.Model(inputs, outputs, name="lenet5")
+'''
+
+INIT_PY = '''\
+"""brainkit-lenet: LeNet-5 as a brainkit architecture plugin (entry point ``lenet5``)."""
+
+from brainkit_lenet.lenet import lenet5
+
+__all__ = ["lenet5"]
+__version__ = "0.1.0"
+'''
+
+(source / "src" / "brainkit_lenet" / "lenet.py").write_text(LENET_PY)
+(source / "src" / "brainkit_lenet" / "__init__.py").write_text(INIT_PY)
+for path in sorted(source.rglob("*")):
+    print(path.relative_to(workdir))
+
+# %%
+# The repository's copy of this package also has tests, written with
+# :mod:`brainkit.architectures.testing` (the same checks are run below).
+#
+# Installing it for real
+# ----------------------
+# In your own environment, installing is one command,
+# ``pip install ./brainkit-lenet`` (or ``pip install -e`` while you
+# develop). Here we keep the environment as it is, so we install into another
+# temporary folder with ``pip install --target``:
+#
+# * ``--no-deps``: its only dependency, brainkit, is already here;
+# * ``--no-build-isolation`` when ``setuptools`` 77 or newer is installed:
+#   build with it, so it works offline. Otherwise pip fetches ``setuptools``
+#   for the build, as any ``pip install`` of a source folder does.
+
+import importlib.metadata
+
+
+def setuptools_version() -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in importlib.metadata.version("setuptools").split(".")[:2])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return (0,)
+
+
 target = workdir / "site-packages"
 command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-           "--no-deps", "--no-build-isolation", "--target", str(target), str(source)]
+           "--no-deps", "--target", str(target), str(source)]
+if setuptools_version() >= (77,):
+    command.insert(-3, "--no-build-isolation")
 installed = subprocess.run(command, capture_output=True, text=True)
 if installed.returncode != 0:
     raise RuntimeError(f"pip install failed:\n{installed.stdout}\n{installed.stderr}")
 for path in sorted(target.iterdir()):
     print(path.name)
-
-# sphinx_gallery_thumbnail_path = '_static/plugin_thumbnail.png'
 
 # %%
 # Two things were installed: the code (``brainkit_lenet/``) and its metadata
@@ -215,10 +315,12 @@ print(architectures.list_architectures())
 # %%
 # Things to try
 # -------------
-# * Install the example for real (``pip install ./examples/plugin-package``)
-#   and train LeNet-5 with its full recipe: ``brainkit train --arch lenet5``.
-#   Does it beat the 128-unit network? The ``cnn``?
-# * Copy ``examples/plugin-package`` into a new folder, rename the package
+# * Install the package for real: run this notebook up to "Cleaning up",
+#   ``pip install`` the folder it printed (``print(source)``), and train
+#   LeNet-5 with its full recipe: ``brainkit train --arch lenet5``. Does it
+#   beat the 128-unit network? The ``cnn``?
+# * Copy the package (or ``examples/plugin-package``, with its tests) into a
+#   new folder, rename the package
 #   and the entry point, and put a network of your own in the builder. Install
 #   it with ``pip install -e .`` and train it with ``brainkit train --arch
 #   yourname``.
