@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -179,7 +180,7 @@ def plot_conversion(
     size: tuple[int, int] = (28, 28),
     style: str = "fashion_mnist",
     probabilities: np.ndarray | None = None,
-    class_names: list[str] | None = None,
+    class_names: Sequence[str] | None = None,
 ):  # noqa: ANN201 (a matplotlib Figure, imported lazily)
     """Show what the model sees: a picture, its conversion and, if given, the model's outputs.
 
@@ -192,7 +193,7 @@ def plot_conversion(
     probabilities : numpy.ndarray, optional
         The model's ``(classes,)`` probabilities for the converted image
         (e.g. ``brainkit.predict(run, path).probabilities``); drawn as bars.
-    class_names : list of str, optional
+    class_names : sequence of str, optional
         The class names, with ``probabilities``.
 
     Returns
