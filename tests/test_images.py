@@ -15,7 +15,7 @@ from brainkit.images import ImageError, convert_image, load_image, plot_conversi
 
 @pytest.fixture(scope="module")
 def garment():
-    """A Fashion-MNIST test image (an ankle boot): light on black, filling the frame."""
+    """A Fashion-MNIST test image (trousers): light on black, filling the frame."""
     return datasets.load("fashion_mnist_sample").x_test[0]
 
 

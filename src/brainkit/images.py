@@ -68,7 +68,7 @@ def _open(path: str | os.PathLike[str]) -> np.ndarray:
         limit = Image.MAX_IMAGE_PIXELS // 1_000_000
         raise ImageError(
             f"{p} is too large to read: {str(exc).split(',')[0]}. Resize it below {limit} megapixels "
-            "(1000 x 1000 pixels is plenty: the model sees 28 x 28)."
+            "(1000 x 1000 pixels is plenty for a model that sees 28 x 28)."
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ImageError(f"{p} is not an image brainkit can read (PNG, JPEG, BMP, GIF, ...): {exc}") from exc
@@ -120,8 +120,8 @@ def convert_image(
         img = img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     mnist = style == "mnist" or style.startswith("mnist_")
     height, width = size
-    fit = min(height, width) * 20 / 28 if mnist else None
-    scale = min((fit or height) / img.shape[0], (fit or width) / img.shape[1])
+    box_height, box_width = (min(height, width) * 20 / 28,) * 2 if mnist else size
+    scale = min(box_height / img.shape[0], box_width / img.shape[1])
     new = (max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale)))
     small = Image.fromarray(np.uint8(np.round(img * 255)))
     if new != small.size:
