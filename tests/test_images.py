@@ -23,11 +23,12 @@ def close(a, b, tolerance):
     return float(np.mean(np.abs(a.astype(float) - b))) < tolerance
 
 
-def shop_photo(image, size=(400, 480), side=300, at=(40, 120)):
-    """The garment as a shop photo: enlarged, dark on white, with margins, on a non-square canvas."""
-    canvas = Image.new("L", size, 255)
-    canvas.paste(Image.fromarray(255 - image).resize((side, side), Image.BICUBIC), at)
-    return canvas
+def shop_photo(image, size=(400, 480), side=300, at=(40, 120), paper=255):
+    """The garment as a shop photo: enlarged, dark on white (or ``paper``), with margins, on a non-square canvas."""
+    canvas = np.full(size[::-1], paper, np.float64)
+    dark = 1 - np.asarray(Image.fromarray(image).resize((side, side), Image.BICUBIC)) / 255
+    canvas[at[1] : at[1] + side, at[0] : at[0] + side] *= dark
+    return Image.fromarray(np.uint8(np.round(canvas)))
 
 
 def test_a_saved_test_image_comes_back_as_it_was(garment, tmp_path):
@@ -36,7 +37,7 @@ def test_a_saved_test_image_comes_back_as_it_was(garment, tmp_path):
     png = load_image(tmp_path / "g.png")
     assert png.shape == (28, 28) and png.dtype == np.uint8
     assert close(png, garment, 3)
-    assert close(load_image(tmp_path / "g.jpg"), garment, 10)
+    assert close(load_image(tmp_path / "g.jpg"), garment, 4)
 
 
 @pytest.mark.parametrize("form", ["png", "jpg"])
@@ -44,11 +45,13 @@ def test_dark_garment_on_white_with_margins(garment, tmp_path, form):
     shop_photo(garment).convert("RGB").save(tmp_path / f"shop.{form}")
     converted = load_image(tmp_path / f"shop.{form}")
     assert converted[0, 0] == 0 and converted.max() == 255
-    assert close(converted, garment, 12)
+    assert close(converted, garment, 8)
     # The garment fills the frame (not MNIST's 20-pixel box), wherever it was on the canvas.
     moved = shop_photo(garment, size=(600, 400), side=200, at=(380, 190))
     moved.save(tmp_path / f"moved.{form}")
-    assert close(load_image(tmp_path / f"moved.{form}"), converted, 8)
+    assert close(load_image(tmp_path / f"moved.{form}"), converted, 3)
+    shop_photo(garment, paper=215).save(tmp_path / f"grey.{form}")  # light grey paper, not white
+    assert close(load_image(tmp_path / f"grey.{form}"), converted, 3)
 
 
 def test_grey_background_and_colour(garment, tmp_path):
@@ -98,7 +101,7 @@ def test_cmyk_one_bit_palette_and_animated(garment, tmp_path):
     palette.save(tmp_path / "palette.png", transparency=int(np.asarray(palette)[0, 0]))
     frames = [Image.fromarray(garment), Image.fromarray(255 - garment)]
     frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
-    for name, tolerance in (("cmyk.jpg", 12), ("bits.png", 40), ("palette.png", 3), ("anim.gif", 3)):
+    for name, tolerance in (("cmyk.jpg", 4), ("bits.png", 35), ("palette.png", 3), ("anim.gif", 3)):
         converted = load_image(tmp_path / name)
         assert converted.shape == (28, 28) and converted[0, 0] == 0, name
         assert close(converted, garment, tolerance), name
