@@ -16,9 +16,12 @@ import importlib.metadata
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -44,6 +47,8 @@ __all__ = [
     "get",
     "list_architectures",
     "load_errors",
+    "mark_failed",
+    "plugin_call",
     "refresh",
 ]
 
@@ -444,6 +449,71 @@ def _prepare_backend() -> None:
         pass
 
 
+class _Interrupted:
+    """Whether the user really pressed Ctrl-C while plugin code ran."""
+
+    real = False
+
+
+@contextmanager
+def plugin_call() -> Iterator[_Interrupted]:
+    """Run plugin code so that a real Ctrl-C can be told from a plugin's own ``KeyboardInterrupt``.
+
+    Inside, SIGINT (in the main thread, with Python's default handler) still
+    raises ``KeyboardInterrupt`` but also sets ``.real`` on the yielded object;
+    a ``KeyboardInterrupt`` without it was raised by the plugin itself, and is
+    a plugin failure rather than the user asking to stop.
+    """
+    state = _Interrupted()
+    installed = False
+    previous: Any = None
+    if threading.current_thread() is threading.main_thread():
+        try:
+            previous = signal.getsignal(signal.SIGINT)
+            if previous is signal.default_int_handler:
+
+                def handler(signum: int, frame: Any) -> None:
+                    state.real = True
+                    raise KeyboardInterrupt
+
+                signal.signal(signal.SIGINT, handler)
+                installed = True
+        except (ValueError, OSError):  # not the main interpreter, or no signals here
+            installed = False
+    try:
+        yield state
+    finally:
+        if installed:
+            signal.signal(signal.SIGINT, previous)
+
+
+def reraise_if_fatal(exc: BaseException, state: _Interrupted) -> None:
+    """Re-raise a real Ctrl-C; anything else a plugin raised is the plugin's failure."""
+    if isinstance(exc, KeyboardInterrupt) and state.real:
+        raise exc
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``"RuntimeError: kaboom"``, with words for what ends a program rather than failing."""
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r}) (SystemExit)"
+    if isinstance(exc, KeyboardInterrupt):
+        return "raised KeyboardInterrupt by itself (no Ctrl-C was pressed)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def mark_failed(info: EntryInfo, message: str) -> PluginError:
+    """Record that ``info``'s plugin cannot be loaded, without importing it (e.g. it crashed a child)."""
+    error = PluginError(
+        f"Architecture plugin {info.name!r} from distribution {info.source} ({info.value}) "
+        f"{message} The other architectures still work. Fix or reinstall {info.distribution}, "
+        f"or hide it with {DISABLE_ENV}={info.key}.",
+        name=info.name,
+        distribution=info.source,
+    )
+    return _record(info, error, None)
+
+
 def _record(info: EntryInfo, error: PluginError, exc: BaseException | None) -> PluginError:
     tb = "".join(traceback.format_exception(exc)) if exc is not None else ""
     _failures[_cache_key(info)] = LoadFailure(info, str(error), tb, error)
@@ -494,11 +564,13 @@ def load(info: EntryInfo) -> Architecture:
     _prepare_backend()
     ep = info._entry_point or importlib.metadata.EntryPoint(info.name, info.value, GROUP)
     try:
-        obj = ep.load()
-    except (Exception, SystemExit) as exc:
+        with plugin_call() as state:
+            obj = ep.load()
+    except BaseException as exc:  # SystemExit and a plugin's own KeyboardInterrupt too
+        reraise_if_fatal(exc, state)
         error = PluginError(
             f"Architecture plugin {info.name!r} from distribution {info.source} "
-            f"({info.value}) failed to load: {type(exc).__name__}: {exc}. The other "
+            f"({info.value}) failed to load: {describe_exception(exc)}. The other "
             f"architectures still work. Fix or reinstall {info.distribution}, or hide it "
             f"with {DISABLE_ENV}={info.key}.",
             name=info.name,

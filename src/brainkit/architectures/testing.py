@@ -45,7 +45,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from brainkit.architectures._registry import EntryInfo, get, refresh
+from brainkit.architectures._registry import (
+    EntryInfo,
+    describe_exception,
+    get,
+    plugin_call,
+    refresh,
+    reraise_if_fatal,
+)
 from brainkit.architectures._spec import (
     API_VERSION,
     Architecture,
@@ -166,6 +173,22 @@ def check_architecture(
     -------
     CheckReport
     """
+    with plugin_call() as state:
+        return _check(
+            name_or_builder, input_shape, num_classes, hyperparameters, train_step, batch_size, seed, state
+        )
+
+
+def _check(
+    name_or_builder: Any,
+    input_shape: Any,
+    num_classes: int,
+    hyperparameters: Mapping[str, Any] | None,
+    train_step: bool,
+    batch_size: int,
+    seed: int,
+    state: Any,
+) -> CheckReport:
     import numpy as np
 
     start = time.perf_counter()
@@ -180,12 +203,13 @@ def check_architecture(
         )  # fmt: skip
 
     def describe(exc: BaseException) -> str:
-        return str(exc) if isinstance(exc, ArchitectureError) else f"{type(exc).__name__}: {exc}"
+        return str(exc) if isinstance(exc, ArchitectureError) else describe_exception(exc)
 
     # 1. load
     try:
         arch = _to_architecture(name_or_builder)
-    except Exception as exc:
+    except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
+        reraise_if_fatal(exc, state)
         return report(False, "load", describe(exc))
     label = arch.name or label
     source = arch.source
@@ -201,7 +225,8 @@ def check_architecture(
     try:
         shape = normalise_input_shape(input_shape)
         model = arch.build(shape, num_classes, **dict(hyperparameters or {}))
-    except Exception as exc:
+    except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
+        reraise_if_fatal(exc, state)
         return report(False, "build", describe(exc))
     parameters = int(model.count_params())
     if getattr(model, "compiled", False):
@@ -218,7 +243,8 @@ def check_architecture(
 
         keras = import_keras()
         y = keras.ops.convert_to_numpy(model(x, training=False))
-    except Exception as exc:
+    except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
+        reraise_if_fatal(exc, state)
         return report(False, "forward", describe(exc), parameters=parameters)
     out_shape = tuple(int(d) for d in y.shape)
     if out_shape != (batch_size, num_classes):
@@ -255,7 +281,8 @@ def check_architecture(
             model.compile(**recipe.compile_arguments())
             logs = model.train_on_batch(x, labels, return_dict=True)
             loss = float(logs["loss"])
-        except Exception as exc:
+        except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
+            reraise_if_fatal(exc, state)
             return report(
                 False, "train", describe(exc), parameters=parameters, output_shape=out_shape
             )
