@@ -612,3 +612,47 @@ def test_an_edit_between_the_sampled_blocks_is_caught_by_the_file_identity(isola
         data = load_mnist_family(spec, download=False)
     assert data.source == "system" and any("contents changed" in r.getMessage() for r in caplog.records)
     np.testing.assert_array_equal(data.x_train, arrays["x_train"])
+
+
+# ------------------------------------------------------------------ the compile cache
+
+COMPILE = """
+import sys
+from brainkit.runtime import enable_compile_cache
+import jax, jax.numpy as jnp
+print("CACHE", enable_compile_cache(), flush=True)
+for i in range(4):
+    jax.jit(lambda x, i=i: x * (i + 1) + jnp.sin(x))(jnp.ones(3)).block_until_ready()
+"""
+
+
+def _compile_run(cache: Path, *prefix: str) -> subprocess.CompletedProcess:
+    env = _child_env(BRAINKIT_DATA=cache, JAX_PLATFORMS="cpu", PYTHONWARNINGS="always")
+    env.pop("BRAINKIT_COMPILE_CACHE", None)
+    return subprocess.run([*prefix, sys.executable, "-c", COMPILE], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_corrupt_compile_cache_entry_is_removed_with_one_line(tmp_path):
+    pytest.importorskip("jax")
+    cache = tmp_path / "cache"
+    first = _compile_run(cache)
+    assert first.returncode == 0, first.stderr
+    entries = sorted((cache / "compiled" / "jax").glob("*-cache"))
+    assert len(entries) >= 4
+    for entry in entries:  # what a run killed while JAX saved them leaves
+        entry.write_bytes(entry.read_bytes()[:20])
+    second = _compile_run(cache)
+    assert second.returncode == 0, second.stderr
+    assert "Error reading persistent compilation cache" not in second.stderr
+    assert second.stderr.count("removing unreadable entries from the compile cache") == 1
+    third = _compile_run(cache)
+    assert third.returncode == 0 and "compile cache" not in third.stderr and "Error" not in third.stderr
+    assert all(entry.stat().st_size > 20 for entry in entries)  # compiled and saved again
+
+
+def test_an_unwritable_compile_cache_is_skipped_quietly(readonly_home):
+    pytest.importorskip("jax")
+    home, _ = readonly_home
+    result = _compile_run(home / "cache", *_as_nobody())
+    assert result.returncode == 0, result.stderr
+    assert "CACHE None" in result.stdout and "Error writing" not in result.stderr

@@ -290,6 +290,12 @@ def enable_compile_cache() -> str | None:
     off. It holds programs only, never data or weights, and may be deleted
     at any time.
 
+    The cache is skipped (quietly: it only saves time) when its folder cannot
+    be written. JAX writes entries in place, so a process killed mid-write
+    leaves a truncated entry, which JAX would warn about on every later run;
+    in brainkit's folder an entry that cannot be read is removed instead (and
+    compiled and stored again), with a single line saying so.
+
     Returns
     -------
     str or None
@@ -297,6 +303,9 @@ def enable_compile_cache() -> str | None:
     """
     if os.environ.get(COMPILE_CACHE_ENV, "").strip().lower() in ("0", "false", "no", "off"):
         return None
+    import logging
+    import tempfile
+
     import jax
 
     try:
@@ -310,7 +319,10 @@ def enable_compile_cache() -> str | None:
     folder = cache_root() / "compiled" / "jax"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
+        fd, probe = tempfile.mkstemp(prefix=".brainkit-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError:  # read-only HOME, BRAINKIT_DATA naming a file, ...: compile every time
         return None
     jax.config.update("jax_compilation_cache_dir", str(folder))
     for option, value in (
@@ -321,6 +333,42 @@ def enable_compile_cache() -> str | None:
             jax.config.update(option, value)
         except (AttributeError, KeyError, ValueError):  # an older JAX: keep its default
             pass
+
+    try:  # JAX's reader, which warns (every run) about an entry it cannot read
+        from jax._src import compilation_cache as jax_cache
+    except ImportError:  # pragma: no cover - another JAX layout: keep its warnings
+        return str(folder)
+    original = getattr(jax_cache, "get_executable_and_time", None)
+    if original is None or getattr(original, "_brainkit_folder", None) is not None:
+        if original is not None:
+            original._brainkit_folder = folder  # type: ignore[attr-defined]
+        return str(folder)
+    log = logging.getLogger("brainkit.runtime")
+    told: list[bool] = []
+
+    def read_or_drop(cache_key: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(cache_key, *args, **kwargs)
+        except Exception as exc:
+            ours = Path(str(jax.config.jax_compilation_cache_dir or "")) == read_or_drop._brainkit_folder
+            strict = getattr(jax.config, "jax_raise_persistent_cache_errors", False)
+            verification = getattr(jax_cache, "CacheVerificationError", ())
+            if not ours or strict or (verification and isinstance(exc, verification)):
+                raise
+            for suffix in ("-cache", "-atime"):
+                with contextlib.suppress(OSError):
+                    (read_or_drop._brainkit_folder / f"{cache_key}{suffix}").unlink()
+            if not told:
+                told.append(True)
+                log.warning(
+                    "brainkit: removing unreadable entries from the compile cache %s (%s: %s); "
+                    "they are compiled again. Such entries are left by a run killed while saving.",
+                    read_or_drop._brainkit_folder, type(exc).__name__, str(exc)[:80],
+                )
+            return None, None
+
+    read_or_drop._brainkit_folder = folder  # type: ignore[attr-defined]
+    jax_cache.get_executable_and_time = read_or_drop
     return str(folder)
 
 
