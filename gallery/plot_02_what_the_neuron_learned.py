@@ -127,10 +127,11 @@ for k in np.argsort(scores)[::-1][:3]:
 # and for the runner-up. Red pixels pushed the score up, blue ones down; the
 # sum of each map (plus the bias) is the score printed above.
 
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 runner_up = int(np.argsort(scores)[-2])
-fig, axes = plt.subplots(1, 3, figsize=(9, 3.2), layout="constrained")
+fig = Figure(figsize=(9, 3.2), layout="constrained")
+axes = fig.subplots(1, 3)
 axes[0].imshow(data.x_test[0], cmap="gray_r")
 axes[0].set_title("the image")
 limit = np.abs(image[..., None] * kernel.reshape(28, 28, 10)).max()
@@ -142,6 +143,7 @@ for ax in axes:
     ax.set_xticks([])
     ax.set_yticks([])
 fig.colorbar(shown, ax=axes[1:].tolist(), shrink=0.8, label="pixel x weight")
+fig
 
 # %%
 # Why a linear model stops at 80-85%

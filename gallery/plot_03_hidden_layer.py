@@ -135,9 +135,14 @@ print("predicted:", data.class_names[probabilities[i].argmax()],
 # %%
 # As in the Keras tutorial, look at image 0 and image 12:
 
-for i in (0, 12):
-    fig = viz.plot_prediction(data.x_test[i], probabilities[i], data.class_names,
-                              true_label=data.y_test[i], title=f"Test image {i}")
+fig = viz.plot_prediction(data.x_test[0], probabilities[0], data.class_names,
+                          true_label=data.y_test[0], title="Test image 0")
+fig
+
+# %%
+
+fig = viz.plot_prediction(data.x_test[12], probabilities[12], data.class_names,
+                          true_label=data.y_test[12], title="Test image 12")
 fig
 
 # %%

@@ -22,8 +22,8 @@ for.
 # what that recipe actually achieves on Fashion-MNIST (measured, not hoped):
 import textwrap
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 import brainkit
 from brainkit import architectures, datasets, viz
@@ -78,12 +78,14 @@ print(f"cross-entropy = -log(p of the right class) = {-np.log(output[3]):.3f}")
 
 z = np.linspace(-8, 8, 401)
 sigmoid = 1 / (1 + np.exp(-z))
-fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
+fig = Figure(figsize=(6, 3.2), layout="constrained")
+ax = fig.subplots()
 ax.plot(z, sigmoid, label="sigmoid(z)")
 ax.plot(z, sigmoid * (1 - sigmoid), label="its slope, at most 0.25")
 ax.set_xlabel("z (weighted sum + bias)")
 ax.legend()
 ax.grid(color="#ececec")
+fig
 
 # %%
 # Small gradients times a small learning rate (SGD at 0.01) means small steps.
@@ -122,7 +124,8 @@ print("test accuracy after each epoch:", ", ".join(f"{a:.0%}" for a in new.histo
 # The learning curves side by side (test-set accuracy after each epoch):
 
 epochs = np.arange(1, 11)
-fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+fig = Figure(figsize=(6.4, 3.6), layout="constrained")
+ax = fig.subplots()
 ax.plot(epochs, old.history["val_accuracy"], "o-", label="MSE + SGD (the book's recipe)")
 ax.plot(epochs, new.history["val_accuracy"], "s-", label="cross-entropy + Adam")
 ax.set_xlabel("epoch")
@@ -131,6 +134,7 @@ ax.set_ylim(0, 1)
 ax.grid(color="#ececec")
 ax.legend(loc="lower right")
 ax.set_title("The same 64-sigmoid network, two recipes")
+fig
 
 # %%
 # The same network, the same number of epochs: cross-entropy and Adam get it

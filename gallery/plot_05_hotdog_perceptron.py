@@ -123,11 +123,10 @@ print(xor.summary())
 # the hidden layer of the :ref:`third tutorial <tutorial-hidden-layer>` does
 # at scale.
 
-fig = viz.plot_decision_boundary(xor, snapshots=4)
-fig
-
 print("hot-dog table separable:", perceptron.is_linearly_separable(X, y))
 print("XOR separable:          ", perceptron.is_linearly_separable(X_xor, y_xor))
+fig = viz.plot_decision_boundary(xor, snapshots=4)
+fig
 
 # %%
 # The sigmoid neuron

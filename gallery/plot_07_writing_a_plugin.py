@@ -66,6 +66,7 @@ workdir = Path(tempfile.mkdtemp(prefix="brainkit-plugin-"))
 source = workdir / "brainkit-lenet"
 (source / "src" / "brainkit_lenet").mkdir(parents=True)
 (source / "pyproject.toml").write_text(PYPROJECT_TOML)
+print("writing the package in", source)
 
 # sphinx_gallery_thumbnail_path = '_static/plugin_thumbnail.png'
 

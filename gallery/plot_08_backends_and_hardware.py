@@ -23,8 +23,8 @@ import subprocess
 import sys
 import textwrap
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from brainkit import runtime
 
@@ -106,7 +106,8 @@ for backend, m in measured.items():
 # The same numbers as a picture:
 
 backends = list(measured)
-fig, (left, right) = plt.subplots(1, 2, figsize=(8.5, 3.2), layout="constrained")
+fig = Figure(figsize=(8.5, 3.2), layout="constrained")
+left, right = fig.subplots(1, 2)
 left.bar(backends, [measured[b]["import"] for b in backends], color="tab:gray")
 left.set_title("import keras (s)")
 right.bar(backends, [np.mean(measured[b]["epochs"][1:]) for b in backends], color="tab:blue")
@@ -114,6 +115,7 @@ right.set_title("one epoch, 5,000 images (s)")
 for ax in (left, right):
     ax.grid(axis="y", color="#ececec")
     ax.set_axisbelow(True)
+fig
 
 # %%
 # The accuracies agree (the arithmetic is the same; only the random start

@@ -11,7 +11,8 @@ to install), with none of the build's settings (``KERAS_BACKEND``, ``MPLBACKEND`
 ``PYTHONPATH``) in the environment. A notebook fails on:
 
 * any cell that raises;
-* a figure shown as text only (an output with ``<Figure ...>`` and no ``image/png``);
+* a figure shown as text only (an output with ``<Figure ...>`` and no ``image/png``),
+  or a matplotlib object's repr (``Text(...)``, ``<matplotlib.colorbar...>``) as a result;
 * an ``image/png`` that does not decode;
 * raw reST or Sphinx markup in a markdown cell (``:func:`...```, ``.. directive::``,
   a leftover ``:ref:`` target);
@@ -42,6 +43,9 @@ RAW_MARKUP = [
     (re.compile(r"\S::[ \t]*$", re.M), "a reST literal-block marker"),
 ]
 TEXT_FIGURE = re.compile(r"<(?:matplotlib\.figure\.)?Figure size [^>]*>|^Figure\(\d+x\d+\)$", re.M)
+# What a plotting call returns, left as a cell's last line (sphinx-gallery hides it; Jupyter
+# does not): "<matplotlib.colorbar.Colorbar at 0x...>", "Text(0.5, 1.0, 'title')".
+MATPLOTLIB_REPR = re.compile(r"<matplotlib\.|(?:Text|Line2D|Legend)\(|\[<matplotlib\.")
 NATIVE_NOISE = re.compile(r"oneDNN custom operations|absl::InitializeLog|cpu_feature_guard")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -79,6 +83,8 @@ def output_problems(output: dict) -> tuple[list[str], int]:
         images += 1
     elif TEXT_FIGURE.search(plain):
         problems.append(f"a figure without image/png: {plain.strip()[:80]!r}")
+    elif kind == "execute_result" and MATPLOTLIB_REPR.match(plain.strip()):
+        problems.append(f"a matplotlib object's repr as a cell's result: {plain.strip()[:80]!r}")
     return problems, images
 
 

@@ -167,6 +167,8 @@ def test_the_notebook_check_finds_text_figures_and_markup():
            "data": {"text/plain": "<Figure size 200x200 with 1 Axes>",
                     "image/png": base64.b64encode(buffer.getvalue()).decode()}}
     assert check.output_problems(png) == ([], 1)
+    stray = {"output_type": "execute_result", "data": {"text/plain": "Text(0.5, 1.0, 'a title')"}}
+    assert check.output_problems(stray)[0]
     noise = {"output_type": "stream", "name": "stderr",
              "text": "I0000 00:00:1.2  4176 port.cc:153] oneDNN custom operations are on."}
     assert check.output_problems(noise)[0]
