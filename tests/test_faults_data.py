@@ -656,3 +656,33 @@ def test_an_unwritable_compile_cache_is_skipped_quietly(readonly_home):
     result = _compile_run(home / "cache", *_as_nobody())
     assert result.returncode == 0, result.stderr
     assert "CACHE None" in result.stdout and "Error writing" not in result.stderr
+
+
+def test_a_damaged_download_in_the_cache_is_replaced(tiny, bad_server, caplog):
+    arrays, spec, _ = tiny
+    write_idx_files(bad_server.root, arrays)
+    load_mnist_family(spec, mirrors=[bad_server.url("ok")], quiet=True)
+    folder = Path(os.environ["BRAINKIT_DATA"]) / spec.name
+    shutil.rmtree(next(folder.glob("arrays-v*")))
+    damaged = folder / FILENAMES["x_test"]
+    damaged.write_bytes(damaged.read_bytes()[:-40])  # a disk that filled up, a bad sector
+    with caplog.at_level(logging.WARNING, logger="brainkit.datasets"):
+        data = load_mnist_family(spec, mirrors=[bad_server.url("ok")], quiet=True)
+    assert data.source == "cache+download"
+    np.testing.assert_array_equal(data.x_test, arrays["x_test"])
+    assert any("is damaged; removed it" in r.getMessage() for r in caplog.records)
+
+
+def test_status_finds_the_fallback_cache(tiny, bad_server, tmp_path, monkeypatch):
+    from brainkit.datasets._mnist_family import status_of
+
+    arrays, spec, _ = tiny
+    write_idx_files(bad_server.root, arrays)
+    monkeypatch.setenv("BRAINKIT_DATA", str(tmp_path / "data-file"))
+    (tmp_path / "data-file").write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    assert status_of(spec)["state"].startswith("missing")
+    assert not (tmp_path / "tmp" / f"brainkit-{os.getuid()}").exists()  # looking creates nothing
+    load_mnist_family(spec, mirrors=[bad_server.url("ok")], quiet=True)
+    assert status_of(spec)["state"] == "cached, verified"

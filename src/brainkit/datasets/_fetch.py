@@ -57,10 +57,11 @@ class _Progress:
             print(f"brainkit: downloading {url}{size}", file=stream, flush=True)
 
     def update(self, done: int, final: bool = False) -> None:
-        if self.stream is None or not self.tty:
+        """Redraw the bar (a terminal: every 0.1 s; a log file: a new line every 10 s)."""
+        if self.stream is None:
             return
         now = time.monotonic()
-        if not final and now - self.last < 0.1:
+        if not final and now - self.last < (0.1 if self.tty else 10.0):
             return
         self.last = now
         rate = done / max(now - self.start, 1e-6)
@@ -70,7 +71,10 @@ class _Progress:
             line = f"  [{bar:<24}] {frac:4.0%} {_mb(done)} of {_mb(self.total)}  {_mb(rate)}/s"
         else:
             line = f"  {_mb(done)} (size unknown)  {_mb(rate)}/s"
-        print("\r" + line.ljust(72), end="", file=self.stream, flush=True)
+        if self.tty:
+            print("\r" + line.ljust(72), end="", file=self.stream, flush=True)
+        elif not final:
+            print(line, file=self.stream, flush=True)
 
     def close(self, done: int, ok: bool) -> None:
         if self.stream is None:

@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from brainkit._atomic import temp_prefix
+
 __all__ = [
     "DEFAULT_DEADLINE",
     "DEFAULT_TIMEOUT",
@@ -123,7 +125,7 @@ def writable_dir(folder: Path) -> str | None:
     """
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".brainkit-probe-", dir=folder)
+        fd, name = tempfile.mkstemp(prefix=temp_prefix("probe"), dir=folder)  # swept if killed here
         os.close(fd)
         os.unlink(name)
     except OSError as exc:
@@ -133,17 +135,19 @@ def writable_dir(folder: Path) -> str | None:
     return None
 
 
-def fallback_cache_root() -> Path | None:
+def fallback_cache_root(create: bool = True) -> Path | None:
     """A private per-user folder under the system temporary folder, or None if there is none.
 
     Used when the cache folder cannot be written (a read-only ``HOME`` in a
     container, ``BRAINKIT_DATA`` naming a file). It must be a real folder owned
     by this user and closed to others, so no one else can plant data in it.
+    With ``create=False`` it is only looked for (None if it is not there).
     """
     uid = os.getuid() if hasattr(os, "getuid") else 0
     folder = Path(tempfile.gettempdir()) / f"brainkit-{uid}"
     try:
-        folder.mkdir(mode=0o700, exist_ok=True)
+        if create:
+            folder.mkdir(mode=0o700, exist_ok=True)
         info = os.lstat(folder)
         if not stat.S_ISDIR(info.st_mode):
             return None
@@ -151,7 +155,7 @@ def fallback_cache_root() -> Path | None:
             return None
     except OSError:
         return None
-    if writable_dir(folder) is not None:
+    if create and writable_dir(folder) is not None:
         return None
     return folder
 

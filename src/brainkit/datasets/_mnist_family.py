@@ -30,6 +30,7 @@ from brainkit.datasets._locations import (
     DEFAULT_TIMEOUT,
     cache_root,
     deadline_from_env,
+    fallback_cache_root,
     keras_datasets_dir,
     mirrors_from_env,
     offline,
@@ -485,10 +486,11 @@ def _dataset(
 
 def status_of(spec: MnistSpec) -> dict[str, Any]:
     """Describe where ``spec``'s data set is, without parsing it."""
-    folder = cache_root() / spec.name
-    meta = _cache.manifest(folder)
-    if meta is not None and meta.get("payload_sha256") == spec.payload_sha256:
-        return {"state": "cached, verified", "location": str(folder), "size": _cache.cache_size(folder)}
+    fallback = fallback_cache_root(create=False)
+    for folder in (cache_root() / spec.name, *((fallback / spec.name,) if fallback else ())):
+        meta = _cache.manifest(folder)
+        if meta is not None and meta.get("payload_sha256") == spec.payload_sha256:
+            return {"state": "cached, verified", "location": str(folder), "size": _cache.cache_size(folder)}
     located: dict[str, Path] = {}
     for _, directory in _search_dirs(spec, None):
         for role, filename in _file_names(spec):
