@@ -686,3 +686,29 @@ def test_status_finds_the_fallback_cache(tiny, bad_server, tmp_path, monkeypatch
     assert not (tmp_path / "tmp" / f"brainkit-{os.getuid()}").exists()  # looking creates nothing
     load_mnist_family(spec, mirrors=[bad_server.url("ok")], quiet=True)
     assert status_of(spec)["state"] == "cached, verified"
+
+
+def test_a_data_set_folder_owned_by_someone_else_falls_back(tiny, bad_server, tmp_path):
+    """A shared cache whose data set folder this user cannot write: a note, then the private folder."""
+    arrays, spec, fields = tiny
+    write_idx_files(bad_server.root, arrays)
+    shared = Path(tempfile.mkdtemp(prefix="bk-shared-", dir="/tmp"))
+    try:
+        (shared / spec.name).mkdir()
+        os.chmod(shared, 0o777)
+        os.chmod(shared / spec.name, 0o755)  # root's; the child runs as nobody
+        tmp = shared / "tmp"
+        tmp.mkdir(mode=0o1777)
+        os.chmod(tmp, 0o1777)
+        env = _child_env(BRAINKIT_DATA=shared, TMPDIR=tmp)
+        result = subprocess.run(
+            [*_as_nobody(), sys.executable, "-c", CHILD, json.dumps(fields),
+             json.dumps({"mirrors": [bad_server.url("ok")], "quiet": True})],
+            env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        assert f"cannot write the data cache {shared / spec.name} (Permission denied)" in result.stderr
+        assert json.loads(result.stdout.splitlines()[-1])["source"] == "download"
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

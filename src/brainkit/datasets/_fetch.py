@@ -160,8 +160,11 @@ def download(
             raise DeadlineError(f"{url}: gave up at the overall download deadline.")
         return min(timeout, left)
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(dest.name), suffix=".part", dir=dest.parent)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(dest.name), suffix=".part", dir=dest.parent)
+    except OSError as exc:
+        raise DownloadError(f"cannot write in {dest.parent} ({exc.strerror or exc}).") from exc
     tmp = Path(tmp_name)
     out = os.fdopen(fd, "wb")
     progress: _Progress | None = None

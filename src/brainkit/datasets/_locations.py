@@ -33,6 +33,7 @@ __all__ = [
     "mirrors_from_env",
     "offline",
     "timeout_from_env",
+    "usable_cache_dir",
     "writable_dir",
 ]
 
@@ -160,24 +161,30 @@ def fallback_cache_root(create: bool = True) -> Path | None:
     return folder
 
 
-def usable_cache_root(quiet: bool = False) -> Path | None:
-    """The folder to write downloads and the array cache in: the cache, else a fallback.
+def usable_cache_dir(name: str) -> Path | None:
+    """The folder to write data set ``name``'s downloads and array cache in.
 
-    When :func:`cache_root` cannot be written, a one-line note (logged once per
-    process) says why and where the data goes instead: a private temporary
-    folder, or nowhere (then the data is kept in memory for this load only).
+    ``cache_root() / name`` when it can be written; otherwise a one-line note
+    (logged once per process) says why and where the data goes instead: the
+    same name in a private temporary folder, or nowhere (None: the data is
+    then kept in memory for this load only).
     """
     root = cache_root()
-    problem = writable_dir(root)
+    problem = writable_dir(root / name)
     if problem is None:
-        return root
+        return root / name
+    if writable_dir(root) is not None:  # say what is wrong with the folder the user knows
+        problem = writable_dir(root) or problem
+        where_wrong = root
+    else:
+        where_wrong = root / name
     fallback = fallback_cache_root()
     where = f"using {fallback} for now" if fallback else "the data is not cached"
-    source = f"BRAINKIT_DATA={os.environ['BRAINKIT_DATA']}" if os.environ.get("BRAINKIT_DATA") else str(root)
-    if not quiet:
-        _note(
-            f"cache:{root}",
-            f"brainkit: cannot write the data cache {source} ({problem}); {where}. "
-            "Set BRAINKIT_DATA to a writable folder to keep the data between runs.",
-        )
-    return fallback
+    env = os.environ.get("BRAINKIT_DATA")
+    source = f"BRAINKIT_DATA={env}" if env and where_wrong == root else str(where_wrong)
+    _note(
+        f"cache:{where_wrong}",
+        f"brainkit: cannot write the data cache {source} ({problem}); {where}. "
+        "Set BRAINKIT_DATA to a writable folder to keep the data between runs.",
+    )
+    return fallback / name if fallback is not None else None

@@ -35,7 +35,7 @@ from brainkit.datasets._locations import (
     mirrors_from_env,
     offline,
     timeout_from_env,
-    usable_cache_root,
+    usable_cache_dir,
 )
 
 __all__ = ["FASHION_MNIST", "MNIST", "MnistSpec", "load_mnist_family", "status_of"]
@@ -373,8 +373,10 @@ def load_mnist_family(
             arrays, meta = cached
             return _dataset(spec, arrays, "cache", str(folder), origin=meta.get("origin", {}))
 
-    writable = usable_cache_root()  # the cache, a private temporary folder, or None
-    work = writable / spec.name if writable is not None else None
+    # Where to write: in the cache, in a private temporary folder, or nowhere (None). Not
+    # looked for (nor created) when only an explicit data_dir is read.
+    writes = explicit is None and cache
+    work = usable_cache_dir(spec.name) if writes else None
     fallback = work if work is not None and work != folder else None
     if fallback is not None:
         _cache.sweep(fallback)
@@ -419,6 +421,8 @@ def load_mnist_family(
             if isinstance(mirrors, str):
                 mirrors = [mirrors]
             urls = tuple(mirrors) if mirrors else (mirrors_from_env() or spec.mirrors)
+            if not writes:
+                work = usable_cache_dir(spec.name)
             if work is None:  # nowhere to keep the files: download them for this load only
                 tmp_dir = tempfile.TemporaryDirectory(prefix="brainkit-download-")
             target_dir = work if work is not None else Path(tmp_dir.name)  # type: ignore[union-attr]
