@@ -92,7 +92,9 @@ class _Progress:
 def _mb(n: float) -> str:
     if n >= 1e6:
         return f"{n / 1e6:.1f} MB"
-    return f"{n / 1e3:.1f} kB"
+    if n >= 1e3:
+        return f"{n / 1e3:.1f} kB"
+    return f"{n:.0f} bytes"
 
 
 def _set_read_timeout(response: Any, seconds: float) -> None:
