@@ -523,10 +523,26 @@ def test_brainkit_data_naming_a_file_falls_back_with_one_note(tiny, bad_server, 
     assert not_a_folder.read_text() == "oops"
 
 
+OTHER_UID = 65534  # nobody
+
+
 def _as_nobody():
-    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("setpriv"):
-        pytest.skip("needs root and setpriv to run a child as another user")
-    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+    """The command prefix that makes a child subject to file permissions.
+
+    Root ignores permissions, so as root the child runs as ``nobody`` (``setpriv``);
+    any other user is subject to them already.
+    """
+    if os.name != "posix":
+        pytest.skip("POSIX permissions")
+    if os.geteuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        pytest.skip("needs setpriv to run a child as another user")
+    return ["setpriv", f"--reuid={OTHER_UID}", f"--regid={OTHER_UID}", "--clear-groups", "--"]
+
+
+def _child_uid():
+    return OTHER_UID if os.geteuid() == 0 else os.getuid()
 
 
 @pytest.fixture
@@ -558,7 +574,7 @@ def test_read_only_home_downloads_into_a_private_temp_folder(tiny, bad_server, r
     notes = [line for line in first.stderr.splitlines() if "cannot write the data cache" in line]
     assert len(notes) == 1 and "Permission denied" in notes[0] and "BRAINKIT_DATA" in notes[0]
     assert json.loads(first.stdout.splitlines()[-1])["source"] == "download"
-    private = tmp / "brainkit-65534"
+    private = tmp / f"brainkit-{_child_uid()}"
     assert private.is_dir() and (private.stat().st_mode & 0o777) == 0o700
     second = subprocess.run([*cmd, json.dumps({"mirrors": ["http://127.0.0.1:9/"], "quiet": True})],
                             env=env, capture_output=True, text=True, timeout=60)
@@ -696,7 +712,7 @@ def test_a_data_set_folder_owned_by_someone_else_falls_back(tiny, bad_server, tm
     try:
         (shared / spec.name).mkdir()
         os.chmod(shared, 0o777)
-        os.chmod(shared / spec.name, 0o755)  # root's; the child runs as nobody
+        os.chmod(shared / spec.name, 0o555)  # not writable by the child's user
         tmp = shared / "tmp"
         tmp.mkdir(mode=0o1777)
         os.chmod(tmp, 0o1777)
