@@ -728,3 +728,11 @@ def test_a_data_set_folder_owned_by_someone_else_falls_back(tiny, bad_server, tm
         assert json.loads(result.stdout.splitlines()[-1])["source"] == "download"
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_nowhere_writable_at_all_is_a_clear_error(tiny, tmp_path, monkeypatch):
+    arrays, spec, _ = tiny
+    monkeypatch.setattr("brainkit.datasets._mnist_family.usable_cache_dir", lambda name: None)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing-tmp"))
+    with pytest.raises(DataNotFoundError, match="no folder can be written to download into"):
+        load_mnist_family(spec, mirrors=["http://127.0.0.1:9/"], quiet=True)

@@ -423,14 +423,20 @@ def load_mnist_family(
             urls = tuple(mirrors) if mirrors else (mirrors_from_env() or spec.mirrors)
             if not writes:
                 work = usable_cache_dir(spec.name)
+            target_dir = work
             if work is None:  # nowhere to keep the files: download them for this load only
-                tmp_dir = tempfile.TemporaryDirectory(prefix="brainkit-download-")
-            target_dir = work if work is not None else Path(tmp_dir.name)  # type: ignore[union-attr]
-            fetched, errors = _fetch_missing(
-                spec, missing, urls, quiet, target_dir,
-                timeout=timeout or timeout_from_env() or DEFAULT_TIMEOUT,
-                deadline_s=deadline or deadline_from_env() or DEFAULT_DEADLINE,
-            )
+                try:
+                    tmp_dir = tempfile.TemporaryDirectory(prefix="brainkit-download-")
+                    target_dir = Path(tmp_dir.name)
+                except OSError as exc:
+                    errors = [f"no folder can be written to download into ({exc.strerror or exc})"]
+            fetched: dict[str, Path] = {}
+            if target_dir is not None:
+                fetched, errors = _fetch_missing(
+                    spec, missing, urls, quiet, target_dir,
+                    timeout=timeout or timeout_from_env() or DEFAULT_TIMEOUT,
+                    deadline_s=deadline or deadline_from_env() or DEFAULT_DEADLINE,
+                )
             for role, path in fetched.items():
                 arrays.update(_read_role(spec, role, path, "cache"))
                 located[role] = ("download", path)
