@@ -108,10 +108,16 @@ def _set_read_timeout(response: Any, seconds: float) -> None:
 
 
 def _looks_like_html(first: bytes, content_type: str) -> bool:
+    """A web page (a login, a captive portal, an error page) rather than a data file.
+
+    The body decides: a server that labels a gzip file ``text/html`` is wrong,
+    but the file is still good.
+    """
     head = first[:512].lstrip().lower()
-    return content_type.split(";")[0].strip().lower() in {"text/html", "application/xhtml+xml"} or (
-        head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head"))
-    )
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return True
+    labelled = content_type.split(";")[0].strip().lower() in {"text/html", "application/xhtml+xml"}
+    return labelled and head.startswith(b"<") and b"<html" in first[:4096].lower()
 
 
 def download(
