@@ -10,7 +10,7 @@ from brainkit import _fastfit, datasets, runtime
 
 pytestmark = pytest.mark.backend
 
-FAST_PATH = {"jax": "jax-loop", "torch": "torch-loop", "tensorflow": "tf-loop"}
+FAST_PATH = {"jax": "jax-loop", "torch": "torch-loop", "tensorflow": "keras-fit"}
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +51,13 @@ def _xy(sample, n=None):
 
 
 def test_history_like_fit(mlp_run, backend):
-    history = mlp_run.model.history
-    assert history.fit_path == FAST_PATH[backend]
+    assert mlp_run.fit_path == FAST_PATH[backend] == mlp_run.metrics["fit_path"]
     assert set(mlp_run.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 2 for v in mlp_run.history.values())
     assert all(np.isfinite(v).all() for v in mlp_run.history.values())
     assert mlp_run.history["loss"][1] < mlp_run.history["loss"][0]
-    assert len(history.epoch_seconds) == 2 and min(history.epoch_seconds) > 0
+    seconds = mlp_run.fit_settings["epoch_seconds"]
+    assert len(seconds) == 2 and min(seconds) > 0
 
 
 def test_sensible_accuracy_in_two_epochs(mlp_run):
@@ -86,9 +86,10 @@ def test_computes_what_fit_computes(sample):
     keras.utils.set_random_seed(1)
     ours, theirs = _small_model(), _small_model()
     theirs.set_weights(ours.get_weights())
-    h_ours = _fastfit.fit(ours, x, y, epochs=2, batch_size=32, verbose=0, shuffle=False)
+    outcome = _fastfit.fit(ours, x, y, epochs=2, batch_size=32, verbose=0, shuffle=False)
+    h_ours = outcome.history
     h_theirs = theirs.fit(x, y, epochs=2, batch_size=32, verbose=0, shuffle=False)
-    assert h_ours.fit_path != "keras-fit"
+    assert outcome.path == FAST_PATH[runtime.import_keras().backend.backend()]
     for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-5)
     assert h_ours.history["loss"] == pytest.approx(h_theirs.history["loss"], rel=1e-3)
@@ -114,7 +115,7 @@ def test_torch_fused_adam_is_kerass_adam(sample, backend, monkeypatch):
             monkeypatch.setattr(_fastfit._TorchLoop, "_fused_available", lambda self: False)
         loop = _fastfit._TorchLoop(model, x, y, 32, None, None, False)
         assert loop._fused == (name == "fused")
-        runs[name] = loop.run(3, 0)
+        runs[name] = loop.run(3, 0)[0]
     theirs.fit(x, y, epochs=3, batch_size=32, verbose=0, shuffle=False)
     for a, b, c in zip(
         fused.get_weights(), foreach.get_weights(), theirs.get_weights(), strict=True
@@ -127,8 +128,8 @@ def test_torch_fused_adam_is_kerass_adam(sample, backend, monkeypatch):
 def test_validation_split_and_partial_batch(sample):
     x, y = _xy(sample, 1000)
     model = _small_model()
-    history = _fastfit.fit(model, x, y, epochs=1, batch_size=64, verbose=0, validation_split=0.25)
-    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    outcome = _fastfit.fit(model, x, y, epochs=1, batch_size=64, verbose=0, validation_split=0.25)
+    assert set(outcome.history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     # 750 training examples: 11 batches of 64 and one of 46, as fit would run them.
     assert int(model.optimizer.iterations.numpy()) == 12
 
@@ -145,34 +146,34 @@ def test_falls_back_with_callbacks(sample):
         "mlp", sample, epochs=2, verbose=0, callbacks=[Spy()], hyperparameters={"units": 8}
     )
     assert seen == [0, 1]
-    assert (
-        r.model.history.fit_path.startswith("keras-fit") and "callbacks" in r.model.history.fit_path
-    )
+    assert r.fit_path == "keras-fit" and "callbacks" in r.fit_settings["reason"]
+    assert r.fit_settings["steps_per_execution"] == 1  # callbacks see every batch
     assert set(r.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert len(r.model.history.epoch_seconds) == 2
+    assert len(r.fit_settings["epoch_seconds"]) == 2
 
 
 def test_falls_back_when_asked(sample, monkeypatch):
     monkeypatch.setenv(_fastfit.DISABLE_ENV, "0")
     r = brainkit.train("mlp", sample, epochs=1, verbose=0, hyperparameters={"units": 8})
-    assert r.model.history.fit_path.startswith("keras-fit")
+    assert r.fit_path == "keras-fit" and _fastfit.DISABLE_ENV in r.fit_settings["reason"]
     monkeypatch.delenv(_fastfit.DISABLE_ENV)
     r = brainkit.train(
         "mlp", sample, epochs=1, verbose=0, steps_per_execution=1, hyperparameters={"units": 8}
     )
-    assert "steps_per_execution" in r.model.history.fit_path
+    assert "steps_per_execution=1" in r.fit_settings["reason"]
 
 
 def test_dropout_trains_on_every_backend(sample, backend):
     x, y = _xy(sample, 640)
     model = _small_model(dropout=0.3)
-    history = _fastfit.fit(
+    outcome = _fastfit.fit(
         model, x, y, epochs=1, batch_size=32, verbose=0, validation_data=(x[:100], y[:100])
     )
     if backend == "torch":  # dropout is random in training: the recording cannot replay it
-        assert history.fit_path.startswith("keras-fit") and "Dropout" in history.fit_path
+        assert outcome.path == "keras-fit" and "non-trainable state" in outcome.reason
     else:
-        assert history.fit_path == FAST_PATH[backend]
+        assert outcome.path == FAST_PATH[backend]
+    history = outcome.history
     assert np.isfinite(history.history["loss"][0]) and "val_accuracy" in history.history
 
 
@@ -201,17 +202,17 @@ def test_pixels_must_match(sample):
     plain, with_bad = _small_model(), _small_model()
     with_bad.set_weights(plain.get_weights())
     keras.utils.set_random_seed(3)
-    h1 = _fastfit.fit(plain, x, y, epochs=1, batch_size=32, verbose=0)
+    h1 = _fastfit.fit(plain, x, y, epochs=1, batch_size=32, verbose=0).history
     keras.utils.set_random_seed(3)
-    h2 = _fastfit.fit(with_bad, x, y, epochs=1, batch_size=32, verbose=0, pixels=bad)
+    h2 = _fastfit.fit(with_bad, x, y, epochs=1, batch_size=32, verbose=0, pixels=bad).history
     assert h2.history["loss"] == pytest.approx(h1.history["loss"], rel=1e-6)
     # A matching table gives the very same inputs, so the very same training.
     plain, with_good = _small_model(), _small_model()
     with_good.set_weights(plain.get_weights())
     keras.utils.set_random_seed(3)
-    h3 = _fastfit.fit(plain, x, y, epochs=1, batch_size=32, verbose=0)
+    h3 = _fastfit.fit(plain, x, y, epochs=1, batch_size=32, verbose=0).history
     keras.utils.set_random_seed(3)
-    h4 = _fastfit.fit(with_good, x, y, epochs=1, batch_size=32, verbose=0, pixels=good)
+    h4 = _fastfit.fit(with_good, x, y, epochs=1, batch_size=32, verbose=0, pixels=good).history
     assert h4.history["loss"] == pytest.approx(h3.history["loss"], rel=1e-6)
 
 
@@ -251,16 +252,17 @@ def test_convolutional_model_matches_fit(sample, backend):
     keras.utils.set_random_seed(2)
     ours, theirs = conv_model(), conv_model()
     theirs.set_weights(ours.get_weights())
-    h_ours = _fastfit.fit(
+    outcome = _fastfit.fit(
         ours, x, y, epochs=1, batch_size=32, verbose=0, shuffle=False, validation_data=(x, y)
     )
+    h_ours = outcome.history
     h_theirs = theirs.fit(
         x, y, epochs=1, batch_size=32, verbose=0, shuffle=False, validation_data=(x, y)
     )
     if backend == "jax":
-        assert h_ours.fit_path.startswith("keras-fit") and "convolutions" in h_ours.fit_path
+        assert outcome.path == "keras-fit" and "convolves" in outcome.reason
     else:
-        assert h_ours.fit_path == FAST_PATH[backend]
+        assert outcome.path == FAST_PATH[backend]
     for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-5)
     assert h_ours.history["val_loss"] == pytest.approx(h_theirs.history["val_loss"], rel=1e-4)
@@ -293,10 +295,10 @@ def test_pixels_alone_train_as_the_floats_do(sample, path, monkeypatch):
                 pixels=pixels,
             )
         )
-    assert runs[0].fit_path == runs[1].fit_path
-    assert runs[1].fit_path.startswith("keras-fit") == (path == "keras-fit")
+    assert runs[0].path == runs[1].path
+    assert (runs[1].path == "keras-fit") == (path == "keras-fit" or runs[1].reason is not None)
     for key in ("loss", "val_loss", "val_accuracy"):
-        assert runs[1].history[key] == pytest.approx(runs[0].history[key], rel=1e-6)
+        assert runs[1].history.history[key] == pytest.approx(runs[0].history.history[key], rel=1e-6)
     for a, b in zip(floats.get_weights(), codes_only.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 

@@ -1,82 +1,74 @@
-"""brainkit's fit: the same training as ``model.fit``, with less time spent around it.
+"""brainkit's fit: Keras's ``model.fit`` with the best settings Keras offers, and two fused loops.
 
-A lesson's MLP at batch 32 does about 0.1 ms of arithmetic per step; Keras's
-``fit`` loop spends more than that around each step: it slices the NumPy
-arrays, copies every batch to the device, calls one compiled step at a time
-from Python and dispatches callbacks. :func:`fit` keeps what the learner
-asked for (the model, optimizer, loss, metrics, batch size, number of
-epochs, a fresh shuffle every epoch) and changes only how the steps are run.
+:func:`fit` trains a compiled model exactly as ``model.fit`` would (same
+model, optimizer, loss, metrics, batch size, epochs, a fresh shuffle every
+epoch drawn from the same random numbers, the last smaller batch as a step
+of its own) and returns what ran in a :class:`FitOutcome`. Most models go
+through ``model.fit`` itself, with ``steps_per_execution`` raised while no
+callbacks watch the steps (and set back afterwards, so a later ``fit`` on the
+model behaves as Keras's default). Two loops replace it where Keras's own is
+measurably slower for the lessons' small models (``benchmarks/bench_lessons.py``):
 
-On JAX
-    The training and validation images go to the device once (as ``uint8``
-    pixels when :class:`Pixels` says how they became the float inputs, else
-    as the floats). Every epoch draws a permutation of the examples; one
-    jitted call then runs the epoch's batches in a ``jax.lax.fori_loop``,
-    each iteration gathering its batch on the device and calling the model's
-    own stateless ``train_step`` (the very function ``fit`` compiles: same
-    loss, optimizer, metrics, batch-norm statistics and dropout seeds).
-    Validation runs the model's ``test_step`` the same way. At the end of
-    each epoch the variables are written back into the Keras model, so
-    ``evaluate``, ``predict`` and ``save`` work as after ``fit``. With a
-    progress bar (``verbose=1``) an epoch runs in about 20 calls so the bar
-    moves. Compiled programs are kept on disk
-    (:func:`brainkit.runtime.enable_compile_cache`).
-    Models with convolutions use ``fit``: XLA runs convolutions inside a
-    compiled loop several times slower on a CPU.
+JAX (``"jax-loop"``)
+    Keras 3's ``steps_per_execution`` still loops in Python on JAX. Here the
+    training images go to the device once (as ``uint8`` pixels when
+    :class:`Pixels` says how they became the inputs), and one jitted
+    ``jax.lax.fori_loop`` runs a chunk of an epoch's batches, each calling
+    the model's own stateless ``train_step`` (so the loss, the optimizer,
+    loss scaling, metrics, batch-norm statistics, dropout seeds and the logs
+    of a custom ``train_step`` are Keras's). Models whose forward pass
+    convolves go to ``fit``: XLA runs convolutions inside a long compiled
+    loop several times slower on a CPU.
 
-On TensorFlow
-    The same design: a ``tf.function`` around a ``tf.while_loop`` that
-    gathers each batch from tensors and calls the model's own ``train_step``,
-    compiled with XLA for models without convolutions (Keras leaves XLA off
-    on a CPU).
+PyTorch (``"torch-loop"``)
+    Keras's PyTorch ``fit`` runs every layer's Python code at every step. For
+    models whose layers compute the same thing in training and inference and
+    keep no state besides their float32 weights, the forward pass and loss
+    are recorded once with ``torch.jit.trace`` on the model's own weights and
+    the update is the model's Keras optimizer (plain Adam as PyTorch's fused
+    Adam kernel, the same arithmetic). Small models run on one thread.
 
-On PyTorch
-    For functional models made of :data:`TRACEABLE_LAYERS` (no dropout, no
-    batch normalization), the forward pass and loss are recorded once with
-    ``torch.jit.trace`` on the model's own weights; the step is then that
-    recording, ``backward`` and the model's Keras optimizer (Keras's plain
-    Adam as the same update in PyTorch's one-kernel fused Adam, or in a few
-    ``torch._foreach`` operations where that kernel is missing). Images given
-    as :class:`Pixels` stay ``uint8`` and become floats batch by batch.
-    Small models run on one thread.
-
-Exactly as ``fit``: every example is seen once per epoch in a new random order;
-the last, smaller batch (when the batch size does not divide the training
-set) is a step of its own, as in ``fit``; ``history`` has the same keys
-(``loss``, the recipe's metrics, ``val_loss``, ``val_...``). The training
-values are the running means over the epoch that ``fit`` reports. One
-difference, documented: validation runs in batches of 1,000 instead of the
-training batch size, which changes nothing but the order of a sum (results
-agree to about 1e-6).
-
-When the fast path does not apply it falls back to ``model.fit`` with the
-same arguments: with callbacks (they may look at the model between steps),
-under a distribution (``distribute=``), when the model runs eagerly (or, on
-JAX, is not jit-compiled), for the models named above, when
-``BRAINKIT_FASTFIT=0`` is set, or when anything in preparing it fails (the
-reason is logged on the ``brainkit.fastfit`` logger and kept in
-``history.fit_path``).
+Both loops are tested against ``model.fit`` (``tests/test_fit_parity.py``) with
+the Keras versions in :data:`TESTED_KERAS`; with any other version, with
+callbacks, a distribution, an explicit ``steps_per_execution``, or
+``BRAINKIT_FASTFIT=0``, :func:`fit` uses ``model.fit`` and says why.
 """
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import math
 import os
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["DISABLE_ENV", "Pixels", "fit", "why_not_fast"]
+from brainkit.runtime import enable_compile_cache, import_keras
 
-logger = logging.getLogger("brainkit.fastfit")
+__all__ = [
+    "DISABLE_ENV",
+    "TESTED_KERAS",
+    "FitOutcome",
+    "Pixels",
+    "best_jit_compile",
+    "fit",
+    "why_not_fast",
+]
 
 #: Set to ``0`` to always train with Keras's ``model.fit``.
 DISABLE_ENV = "BRAINKIT_FASTFIT"
 
-#: Validation batch size of the fast path (results do not depend on it).
+#: Keras versions (major, minor) the loops are tested with; others use ``model.fit``.
+TESTED_KERAS = ((3, 15),)
+
+#: ``steps_per_execution`` for ``model.fit`` when no callback watches the steps (JAX, TF).
+FIT_STEPS_PER_EXECUTION = 32
+
+#: Validation batch size of the loops (results do not depend on it beyond rounding).
 VALIDATION_BATCH = 1000
 
 #: Progress-bar updates per epoch with ``verbose=1``.
@@ -86,10 +78,53 @@ PROGRESS_UPDATES = 20
 MAX_DEVICE_BYTES = 4 << 30
 
 
-def _backend() -> str:
-    from brainkit.runtime import import_keras
+@dataclass
+class FitOutcome:
+    """What :func:`fit` ran, and what it gave.
 
+    Attributes
+    ----------
+    history : keras.callbacks.History
+        As ``model.fit`` returns it (``history.history`` holds the per-epoch values).
+    path : str
+        ``"jax-loop"``, ``"torch-loop"`` or ``"keras-fit"``.
+    reason : str or None
+        Why ``model.fit`` ran instead of a loop (``None`` when a loop ran).
+    settings : dict
+        The settings that ran: ``steps_per_execution``, ``jit_compile`` and, for the
+        PyTorch loop, ``threads``.
+    epoch_seconds : list of float
+        Wall time of every epoch (the first includes compiling).
+    """
+
+    history: Any
+    path: str
+    reason: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    epoch_seconds: list[float] = field(default_factory=list)
+
+
+def _backend() -> str:
     return str(import_keras().backend.backend())
+
+
+def best_jit_compile(model: Any, input_shape: Sequence[int]) -> bool | str:
+    """The ``jit_compile`` to compile ``model`` with: Keras's ``"auto"``, except on TensorFlow.
+
+    On a CPU Keras leaves XLA off for TensorFlow; for the lessons' small dense
+    models XLA with several steps per call is the fastest way Keras offers
+    (``benchmarks/bench_lessons.py``). Models whose graph convolves keep
+    TensorFlow's own kernels, which XLA's CPU backend does not beat.
+    """
+    if _backend() != "tensorflow" or not all(
+        getattr(layer, "supports_jit", True) for layer in model._flatten_layers()
+    ):
+        return "auto"
+    import tensorflow as tf
+
+    spec = tf.TensorSpec((1, *input_shape), tf.float32)
+    graph = tf.function(lambda x: model(x)).get_concrete_function(spec).graph
+    return not any("Conv" in op.type for op in graph.get_operations())
 
 
 def why_not_fast(
@@ -100,39 +135,29 @@ def why_not_fast(
     callbacks: Sequence[Any] | None = None,
     distributed: bool = False,
     validation_data: Any = None,
-    fast: bool = True,
+    steps_per_execution: int | None = None,
 ) -> str | None:
-    """Return why the fast path cannot train this model, or ``None`` when it can."""
-    if not fast:
-        return "steps_per_execution was set explicitly"
+    """Return why no loop can train this model (so ``model.fit`` will), or ``None`` when one can."""
+    keras = import_keras()
+    backend = _backend()
+    if steps_per_execution is not None:
+        return f"steps_per_execution={steps_per_execution} was asked for"
     if os.environ.get(DISABLE_ENV, "").strip().lower() in ("0", "false", "no", "off"):
         return f"{DISABLE_ENV}=0"
-    backend = _backend()
-    if backend not in ("jax", "torch", "tensorflow"):
-        return f"backend {backend!r} has no fast path"
+    if backend not in ("jax", "torch"):
+        return f"Keras's fit is the fastest tested way on {backend}"
+    version = tuple(int(p) for p in keras.__version__.split(".")[:2] if p.isdigit())
+    if version not in TESTED_KERAS:
+        tested = ", ".join(".".join(map(str, v)) for v in TESTED_KERAS)
+        return f"the {backend} loop is tested with Keras {tested}, not {keras.__version__}"
     if callbacks:
-        return "callbacks were given"
-    if distributed:
+        return "callbacks were given (they may watch every step)"
+    if distributed or keras.distribution.distribution() is not None:
         return "training is distributed"
-    from brainkit.runtime import import_keras
-
-    keras = import_keras()
-    if keras.distribution.distribution() is not None:
-        return "a Keras distribution is active"
-    if backend == "jax":
-        try:
-            if keras.config.is_nnx_enabled():
-                return "Flax NNX is enabled"
-        except AttributeError:  # older Keras
-            pass
     if getattr(model, "run_eagerly", False):
         return "the model runs eagerly"
-    if backend == "jax" and not getattr(model, "jit_compile", True):
-        return "the model is not jit-compiled"
-    if getattr(model, "optimizer", None) is None or getattr(model, "_compile_loss", None) is None:
+    if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
         return "the model is not compiled with an optimizer and a loss"
-    if not hasattr(model, "_symbolic_build") or not hasattr(model, "train_step"):
-        return "this Keras has no stateless train_step"
     arrays = [x, y] + (list(validation_data[:2]) if validation_data is not None else [])
     if not all(isinstance(a, (np.ndarray, _PixelRows)) for a in arrays):
         return "the data are not NumPy arrays"
@@ -140,62 +165,39 @@ def why_not_fast(
         return "validation sample weights were given"
     if sum(a.nbytes for a in arrays) > MAX_DEVICE_BYTES:
         return "the data are too large to keep on the device"
-    if backend == "torch":
-        return _torch_why_not(model)
-    if backend == "jax" and _has_convolutions(model):
-        # Measured on a 2-core CPU: XLA's convolutions inside one long compiled loop ran a CNN
-        # epoch ~10x slower (about 360 s against 31 s) than Keras's own fit; one compiled step
-        # per call on device-resident data only matched fit (46 ms/step both).
-        return "convolutions run faster through Keras's fit on XLA's CPU backend"
-    return None
+    if backend == "jax":
+        if not model.jit_compile:
+            return "the model is not jit-compiled"
+        with contextlib.suppress(AttributeError):  # Keras without Flax NNX support
+            if keras.config.is_nnx_enabled():
+                return "Flax NNX is enabled"
+    return None  # the loops look further while preparing (convolutions, training-only layers)
 
 
-#: Layers that compute the same thing in training and inference and keep no state
-#: besides their weights: the PyTorch fast path can record them once (torch.jit.trace).
-TRACEABLE_LAYERS = frozenset(
-    {
-        "InputLayer",
-        "Flatten",
-        "Reshape",
-        "Dense",
-        "Activation",
-        "ReLU",
-        "Softmax",
-        "LeakyReLU",
-        "Conv1D",
-        "Conv2D",
-        "MaxPooling1D",
-        "MaxPooling2D",
-        "AveragePooling1D",
-        "AveragePooling2D",
-        "GlobalAveragePooling2D",
-        "GlobalMaxPooling2D",
-        "Rescaling",
-    }
-)
-
-
-def _torch_why_not(model: Any) -> str | None:
-    # keras.Model(inputs, outputs) is a Functional; a subclass may run any Python in call().
+def _torch_why_not(model: Any, keras: Any, probe: np.ndarray) -> str | None:
+    """The PyTorch loop records the forward pass once: it must not depend on training or state."""
+    if not model.built:
+        return "the model is not built yet (Keras's fit builds it)"
     kind = type(model)
-    if kind.__name__ not in ("Functional", "Sequential") or not kind.__module__.startswith(
-        "keras."
-    ):
-        return "a subclassed model (the PyTorch fast path records functional models)"
-    others = sorted({type(layer).__name__ for layer in model.layers} - TRACEABLE_LAYERS)
-    if others:
-        return f"layers the PyTorch fast path does not record: {', '.join(others)}"
+    for name in ("train_step", "compute_loss", "compute_metrics"):
+        if getattr(kind, name) is not getattr(keras.Model, name):
+            return f"the model has its own {name}"
     if model.non_trainable_variables:
         return "the model has non-trainable state"
     if model.losses:
         return "the model adds regularization losses"
-    for name in ("_compile_loss", "_compile_metrics", "_loss_tracker", "_compute_loss"):
-        if not hasattr(model, name):
-            return f"this Keras has no {name}"
-    if getattr(model.optimizer, "gradient_accumulation_steps", None) or getattr(
-        model.optimizer, "use_ema", False
+    if any(str(v.dtype) != "float32" for v in model.trainable_variables) or (
+        getattr(model.dtype_policy, "compute_dtype", "float32") != "float32"
     ):
+        return "the model does not compute in float32 (e.g. mixed precision)"
+    opt = model.optimizer
+    if isinstance(opt, keras.optimizers.LossScaleOptimizer):
+        return "the optimizer scales the loss (mixed precision)"
+    if getattr(opt, "gradient_accumulation_steps", None) or getattr(opt, "use_ema", False):
         return "the optimizer accumulates gradients or keeps an EMA"
+    outputs = [keras.ops.convert_to_numpy(model(probe, training=t)) for t in (False, True, True)]
+    if not all(np.allclose(outputs[0], o, rtol=1e-5, atol=1e-6) for o in outputs[1:]):
+        return "the model computes differently in training"
     return None
 
 
@@ -212,17 +214,17 @@ def fit(
     validation_split: float | None = None,
     shuffle: bool = True,
     distributed: bool = False,
-    fast: bool = True,
+    steps_per_execution: int | None = None,
     pixels: Pixels | None = None,
-) -> Any:
-    """Train a compiled Keras model like ``model.fit``; return its ``History``.
+) -> FitOutcome:
+    """Train a compiled Keras model as ``model.fit`` does; say what ran.
 
     Parameters
     ----------
     model : keras.Model
         A compiled model.
     x : numpy.ndarray or None
-        Training inputs; None when ``pixels`` gives them (``pixels.table[pixels.train]``):
+        Training inputs; ``None`` when ``pixels`` gives them (``pixels.table[pixels.train]``):
         the float array is then made only if the path taken needs it.
     y : numpy.ndarray
         Training targets.
@@ -231,7 +233,7 @@ def fit(
     verbose : int or "auto"
         ``0`` prints nothing, ``1`` (``"auto"``) a progress bar, ``2`` one line per epoch.
     callbacks : sequence of keras.callbacks.Callback, optional
-        Given callbacks make it use ``model.fit``.
+        Given callbacks make it use ``model.fit`` (one step per call, so they see every batch).
     validation_data : (x, y), optional
         Validated on after every epoch (``val_`` keys in the history).
     validation_split : float, optional
@@ -239,22 +241,18 @@ def fit(
     shuffle : bool
         A new random order of the training examples every epoch.
     distributed : bool
-        True inside a :func:`brainkit.distribute.distribution_scope` that
-        distributes: ``model.fit`` then runs.
-    fast : bool
-        False to use ``model.fit`` (brainkit passes False when ``steps_per_execution``
-        was given explicitly).
+        True inside a :func:`brainkit.distribute.distribution_scope` that distributes.
+    steps_per_execution : int, optional
+        Run ``model.fit`` with this setting (and keep it on the model). By default
+        ``model.fit`` runs :data:`FIT_STEPS_PER_EXECUTION` steps per call on JAX and
+        TensorFlow when no callbacks are given, and the model keeps Keras's default of 1.
     pixels : Pixels, optional
-        The ``uint8`` images ``x`` (and the validation inputs) were made from:
-        the fast path then keeps those on the device instead of the floats.
+        The ``uint8`` images ``x`` (and the validation inputs) were made from: the
+        loops then keep those on the device instead of the floats.
 
     Returns
     -------
-    keras.callbacks.History
-        With ``history.history`` as ``fit`` fills it, ``history.fit_path``:
-        ``"jax-loop"`` (the fast path) or ``"keras-fit"`` (plus the reason), and
-        ``history.epoch_seconds``, the wall time of every epoch (the first one
-        includes compiling).
+    FitOutcome
     """
     if x is None:
         if pixels is None:
@@ -267,46 +265,123 @@ def fit(
         callbacks=callbacks,
         distributed=distributed,
         validation_data=validation_data,
-        fast=fast,
+        steps_per_execution=steps_per_execution,
     )
     if reason is None:
-        loop = {"jax": _JaxLoop, "torch": _TorchLoop, "tensorflow": _TfLoop}[_backend()]
+        loop = {"jax": _JaxLoop, "torch": _TorchLoop}[_backend()]
         try:
             runner = loop(
                 model, x, y, batch_size, validation_data, validation_split, shuffle, pixels
             )
-        except Exception as exc:  # noqa: BLE001 - anything unexpected: Keras's fit still works
-            reason = f"the fast path could not be prepared ({type(exc).__name__}: {exc})"
+        except _Declined as exc:
+            reason = str(exc)
         else:
-            history = runner.run(epochs, verbose)
-            history.fit_path = runner.name
-            return history
-    logger.info("training with keras fit: %s", reason)
-    kwargs: dict[str, Any] = {}
-    if validation_data is not None:
-        kwargs["validation_data"] = validation_data
-    elif validation_split:
-        kwargs["validation_split"] = validation_split
-    timer = _epoch_timer()
-    history = model.fit(
+            history, seconds = runner.run(epochs, verbose)
+            return FitOutcome(history, runner.name, None, runner.settings(), seconds)
+    return _keras_fit(
+        model,
         _materialize(x),
         y,
+        reason,
         epochs=epochs,
         batch_size=batch_size,
         verbose=verbose,
-        callbacks=[*(callbacks or []), timer],
+        callbacks=list(callbacks or []),
+        validation_data=validation_data,
+        validation_split=validation_split,
         shuffle=shuffle,
-        **kwargs,
+        steps_per_execution=steps_per_execution,
     )
-    history.fit_path = f"keras-fit ({reason})"
-    history.epoch_seconds = list(timer.seconds)
-    return history
+
+
+class _Declined(Exception):
+    """A loop found, while preparing, that ``model.fit`` must train this model (the message says why)."""
+
+
+def _keras_fit(
+    model: Any,
+    x: Any,
+    y: Any,
+    reason: str,
+    *,
+    callbacks: list[Any],
+    steps_per_execution: int | None,
+    **kwargs: Any,
+) -> FitOutcome:
+    if kwargs.get("validation_data") is None:
+        kwargs.pop("validation_data")
+    if not kwargs.get("validation_split"):
+        kwargs.pop("validation_split")
+    spe = steps_per_execution
+    if spe is None:
+        unwatched = not callbacks and _backend() in ("jax", "tensorflow")
+        spe = FIT_STEPS_PER_EXECUTION if unwatched else 1
+    timer = _epoch_timer()
+    threads = _small_model_threads(model, kwargs["batch_size"])
+    with (
+        _steps_per_execution(model, spe, keep=steps_per_execution is not None),
+        _torch_threads(threads),
+    ):
+        history = model.fit(x, y, callbacks=[*callbacks, timer], **kwargs)
+    settings = {"steps_per_execution": spe, "jit_compile": bool(model.jit_compile)}
+    if threads:
+        settings["threads"] = threads
+    return FitOutcome(history, "keras-fit", reason, settings, list(timer.seconds))
+
+
+def _small_model_threads(model: Any, batch_size: int) -> int | None:
+    """1 for a small model at a small batch on PyTorch (handing 32-row products between threads
+    costs more than it saves), else None (the library's default)."""
+    if _backend() != "torch" or not model.built:
+        return None
+    return 1 if model.count_params() * batch_size <= 2e7 else None
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    if not threads:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def _steps_per_execution(model: Any, steps: int, keep: bool) -> Iterator[None]:
+    """Run Keras's fit with ``steps`` per call; afterwards the model has its own setting back.
+
+    ``model.steps_per_execution`` is what ``compile`` sets and what ``fit``,
+    ``evaluate`` and ``predict`` read; the compiled functions are made again
+    (``make_*_function(force=True)``) so that they follow it.
+    """
+    before = model.steps_per_execution
+    if steps == before:
+        yield
+        return
+    model.steps_per_execution = steps
+    for make in (model.make_train_function, model.make_test_function, model.make_predict_function):
+        make(force=True)
+    try:
+        yield
+    finally:
+        if not keep:
+            model.steps_per_execution = before
+            for make in (
+                model.make_train_function,
+                model.make_test_function,
+                model.make_predict_function,
+            ):
+                make(force=True)
 
 
 def _epoch_timer() -> Any:
-    """A callback that keeps the wall time of every epoch (``history.epoch_seconds``)."""
-    import time
-
+    """A callback that keeps the wall time of every epoch."""
     from keras.callbacks import Callback
 
     class EpochTimer(Callback):
@@ -324,7 +399,21 @@ def _epoch_timer() -> Any:
     return EpochTimer()
 
 
-def _split(x: np.ndarray, y: np.ndarray, fraction: float) -> tuple[np.ndarray, ...]:
+def _callbacks(model: Any, epochs: int, steps: int, verbose: int) -> Any:
+    from keras.callbacks import CallbackList
+
+    return CallbackList(
+        None,
+        add_history=True,
+        add_progbar=verbose != 0,
+        verbose=verbose,
+        epochs=epochs,
+        steps=steps,
+        model=model,
+    )
+
+
+def _split(x: Any, y: np.ndarray, fraction: float) -> tuple[Any, ...]:
     # Keras's own rule (array_slicing.train_validation_split): the last fraction, unshuffled.
     split_at = int(math.floor(len(x) * (1.0 - fraction)))
     if split_at == 0 or split_at == len(x):
@@ -337,6 +426,40 @@ def _split(x: np.ndarray, y: np.ndarray, fraction: float) -> tuple[np.ndarray, .
             y[split_at:],
         )
     return x[:split_at], y[:split_at], x[split_at:], y[split_at:]
+
+
+def _prepare(
+    model: Any,
+    x: Any,
+    y: np.ndarray,
+    batch_size: int,
+    validation_data: Any,
+    validation_split: float | None,
+) -> tuple[Any, np.ndarray, Any, bool]:
+    """Split off validation data as ``fit`` would; build the model, metrics and optimizer.
+
+    Returns the training inputs and targets, the validation pair (or None), and whether
+    Keras's ``fit`` would take a first batch from a shuffled epoch to build what ``compile``
+    left unbuilt (it does on the first ``fit`` after ``compile``, drawing one shuffle: the
+    loops draw it too, so that the epochs' orders are ``fit``'s).
+    """
+    val = None
+    if validation_data is not None:
+        val = (np.asarray(validation_data[0]), np.asarray(validation_data[1]))
+    elif validation_split:
+        x, y, vx, vy = _split(x, y, validation_split)
+        val = (vx, vy)
+    if len(x) == 0:
+        raise _Declined("there are no training examples")
+    bs = min(int(batch_size), len(x))
+    parts = (model._compile_metrics, model._compile_loss)
+    unbuilt = not all(layer.built for layer in model._flatten_layers()) or any(
+        p is not None and not p.built for p in parts
+    )
+    model._symbolic_build(data_batch=(x[:bs], y[:bs]))  # what fit does first, from a batch's shapes
+    if getattr(model.optimizer, "built", True) is False:
+        model.optimizer.build(model.trainable_variables)
+    return x, y, val, unbuilt
 
 
 class Pixels:
@@ -409,19 +532,15 @@ def _materialize(x: Any) -> np.ndarray:
     return np.asarray(x) if isinstance(x, _PixelRows) else x
 
 
-def _has_convolutions(model: Any) -> bool:
-    return any("Conv" in type(layer).__name__ for layer in model._flatten_layers())
-
-
 class _JaxLoop:
-    """The whole-epoch JAX training loop for one model and one data set."""
+    """Whole chunks of epochs in one jitted ``fori_loop`` calling the model's stateless ``train_step``."""
 
     name = "jax-loop"
 
     def __init__(
         self,
         model: Any,
-        x: np.ndarray,
+        x: Any,
         y: np.ndarray,
         batch_size: int,
         validation_data: Any,
@@ -433,30 +552,32 @@ class _JaxLoop:
         import jax.numpy as jnp
 
         self.jax, self.jnp = jax, jnp
-        codes = pixels.train if pixels is not None else None
-        val_codes = pixels.validation if pixels is not None else None
-        val = None
-        if validation_data is not None:
-            val = (np.asarray(validation_data[0]), np.asarray(validation_data[1]))
-        elif validation_split:
-            x, y, vx, vy = _split(x, y, validation_split)
-            val = (vx, vy)
-            if codes is not None and len(codes) == len(x) + len(vx):
-                codes, val_codes = codes[: len(x)], codes[len(x) :]
-        if len(x) == 0:
-            raise ValueError("no training examples")
+        if not model.built:
+            raise _Declined("the model is not built yet (Keras's fit builds it)")
+        forward = jax.make_jaxpr(lambda tv, ntv, xb: model.stateless_call(tv, ntv, xb))
+        tv = [v.value for v in model.trainable_variables]
+        ntv = [v.value for v in model.non_trainable_variables]
+        if "conv_general_dilated" in str(forward(tv, ntv, _materialize(x[:1]))):
+            # Measured on a 2-core CPU: a CNN epoch inside one long compiled loop ran ~10x slower
+            # (about 360 s against 31 s) than Keras's fit, whose steps are compiled one by one.
+            raise _Declined(
+                "the model convolves, which XLA runs faster through Keras's fit on a CPU"
+            )
+        n_all = len(x)
+        x, y, val, unbuilt = _prepare(model, x, y, batch_size, validation_data, validation_split)
+        if unbuilt and shuffle:
+            np.random.permutation(len(x))  # the shuffle fit draws to build (see _prepare)
+        codes = val_codes = None
+        if pixels is not None:
+            codes, val_codes = pixels.train[: len(x)], pixels.validation
+            if validation_split and len(pixels.train) == n_all:
+                val_codes = pixels.train[len(x) :]
         self.model = model
         self.n = len(x)
         self.batch_size = min(int(batch_size), self.n)
         self.steps = self.n // self.batch_size
         self.remainder = self.n - self.steps * self.batch_size
         self.shuffle = shuffle
-        # Build the model, its metrics and the optimizer the way fit does, from a batch's shapes.
-        model._symbolic_build(data_batch=(x[: self.batch_size], y[: self.batch_size]))
-        if getattr(model.optimizer, "built", True) is False:
-            model.optimizer.build(model.trainable_variables)
-        from brainkit.runtime import enable_compile_cache
-
         enable_compile_cache()  # also when Keras was imported before brainkit
         self.x_host, self.y_host = x, y
         self.table = None
@@ -484,7 +605,10 @@ class _JaxLoop:
         self._train_one = jax.jit(self._train_step)
         self._eval_one = jax.jit(self._test_step)
 
-    # -- state: the lists Keras's own JAX fit passes to train_step -------------------------
+    def settings(self) -> dict[str, Any]:
+        return {"steps_per_execution": None, "jit_compile": True}
+
+    # -- state: the lists Keras's own JAX fit passes to train_step ---------------------------
     def _state(self) -> tuple[list[Any], ...]:
         m = self.model
         return (
@@ -494,66 +618,56 @@ class _JaxLoop:
             [v.value for v in m.metrics_variables],
         )
 
-    def _write_back(self, state: tuple[list[Any], ...]) -> None:
-        m = self.model
-        for group, values in (
-            (m.trainable_variables, state[0]),
-            (m.non_trainable_variables, state[1]),
-            (m.optimizer.variables, state[2]),
-            (m.metrics_variables, state[-1]),
-        ):
-            for variable, value in zip(group, values, strict=True):
+    def _write_back(self, groups: Sequence[tuple[list[Any], list[Any]]]) -> None:
+        for variables, values in groups:
+            for variable, value in zip(variables, values, strict=True):
                 variable.assign(value)
 
-    def _logs(self, metrics_values: list[Any]) -> dict[str, Any]:
-        # What train_step returns as logs: the metrics' results, read from their state.
-        from keras import StatelessScope
-
-        mapping = list(zip(self.model.metrics_variables, metrics_values, strict=True))
-        with StatelessScope(state_mapping=mapping):
-            return dict(self.model.get_metrics_result())
-
-    # -- the compiled functions ----------------------------------------------------------
-    def _train_body(self, state, x, y, table, order, i):  # noqa: ANN001 - traced
+    # -- the compiled functions (logs are what the last train_step / test_step returned) -----
+    def _train_batch(self, state, x, y, table, order, i):  # noqa: ANN001 - traced
         jax, jnp = self.jax, self.jnp
         batch = jax.lax.dynamic_index_in_dim(order, i, keepdims=False)
         xb = jnp.take(x, batch, axis=0)
         if table is not None:
             xb = jnp.take(table, xb.astype(jnp.int32), axis=0)
-        return self.model.train_step(state, (xb, jnp.take(y, batch, axis=0)))[1]
+        logs, state = self.model.train_step(state, (xb, jnp.take(y, batch, axis=0)))
+        return state, logs
 
     def _train_loop(self, state, x, y, table, order, start, stop):  # noqa: ANN001 - traced
         def body(i, st):
-            return self._train_body(st, x, y, table, order, i)
+            return self._train_batch(st, x, y, table, order, i)[0]
 
-        state = self.jax.lax.fori_loop(start, stop, body, state)
-        return state, self._logs(state[3])
+        state = self.jax.lax.fori_loop(start, stop - 1, body, state)
+        return self._train_batch(state, x, y, table, order, stop - 1)
 
     def _train_step(self, state, xb, yb):  # noqa: ANN001 - traced
-        state = self.model.train_step(state, (xb, yb))[1]
-        return state, self._logs(state[3])
+        logs, state = self.model.train_step(state, (xb, yb))
+        return state, logs
 
-    def _eval_body(self, state, x, y, table, i, batch):  # noqa: ANN001 - traced
+    def _eval_batch(self, state, x, y, table, i, batch):  # noqa: ANN001 - traced
         jax, jnp = self.jax, self.jnp
         xb = jax.lax.dynamic_slice_in_dim(x, i * batch, batch)
         if table is not None:
             xb = jnp.take(table, xb.astype(jnp.int32), axis=0)
         yb = jax.lax.dynamic_slice_in_dim(y, i * batch, batch)
-        return self.model.test_step(state, (xb, yb))[1]
+        logs, state = self.model.test_step(state, (xb, yb))
+        return state, logs
 
     def _eval_loop(self, state, x, y, table, steps, batch):  # noqa: ANN001 - traced
         def body(i, st):
-            return self._eval_body(st, x, y, table, i, batch)
+            return self._eval_batch(st, x, y, table, i, batch)[0]
 
-        state = self.jax.lax.fori_loop(0, steps, body, state)
-        return state, self._logs(state[2])
+        state = self.jax.lax.fori_loop(0, steps - 1, body, state)
+        return self._eval_batch(state, x, y, table, steps - 1, batch)
 
     def _test_step(self, state, xb, yb):  # noqa: ANN001 - traced
-        state = self.model.test_step(state, (xb, yb))[1]
-        return state, self._logs(state[2])
+        logs, state = self.model.test_step(state, (xb, yb))
+        return state, logs
 
-    # -- one run -------------------------------------------------------------------------
-    def _validate(self, tv: list[Any], ntv: list[Any], reset: list[Any]) -> dict[str, float]:
+    # -- one run -----------------------------------------------------------------------------
+    def _validate(
+        self, tv: list[Any], ntv: list[Any], reset: list[Any]
+    ) -> tuple[dict[str, float], list[Any]]:
         vx, vy = self.val
         state: Any = (tv, ntv, reset)
         logs: dict[str, Any] = {}
@@ -564,8 +678,8 @@ class _JaxLoop:
             )
         if done < len(vx):
             hx, hy = self.val_host
-            state, logs = self._eval_one(state, hx[done:], hy[done:])
-        return {f"val_{k}": float(v) for k, v in logs.items()}
+            state, logs = self._eval_one(state, _materialize(hx[done:]), hy[done:])
+        return {f"val_{k}": float(v) for k, v in logs.items()}, state[2]
 
     def _chunks(self, verbose: int) -> list[tuple[int, int]]:
         if self.steps == 0:
@@ -574,21 +688,11 @@ class _JaxLoop:
         edges = [round(i * self.steps / parts) for i in range(parts + 1)]
         return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
-    def run(self, epochs: int, verbose: int | str) -> Any:
-        from keras.callbacks import CallbackList
-
+    def run(self, epochs: int, verbose: int | str) -> tuple[Any, list[float]]:
         verbose = 1 if verbose == "auto" else int(verbose)
         model = self.model
         total_steps = self.steps + (1 if self.remainder else 0)
-        callbacks = CallbackList(
-            None,
-            add_history=True,
-            add_progbar=verbose != 0,
-            verbose=verbose,
-            epochs=epochs,
-            steps=total_steps,
-            model=model,
-        )
+        callbacks = _callbacks(model, epochs, total_steps, verbose)
         model.stop_training = False
         chunks = self._chunks(verbose)
         bs = self.batch_size
@@ -601,6 +705,7 @@ class _JaxLoop:
             callbacks.on_epoch_begin(epoch)
             state = self._state()
             reset = state[3]
+            # fit's own draw (the NumPy iterator of Keras's array adapter): the same order.
             order = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
             order = order.astype(np.int32)
             full = self.jax.device_put(order[: self.steps * bs].reshape(self.steps, bs))
@@ -613,22 +718,34 @@ class _JaxLoop:
                     callbacks.on_train_batch_end(stop - 1, logs)
             if self.remainder:
                 rest = order[self.steps * bs :]
-                state, logs = self._train_one(state, self.x_host[rest], self.y_host[rest])
+                state, logs = self._train_one(
+                    state, _materialize(self.x_host[rest]), self.y_host[rest]
+                )
                 if verbose == 1:
                     callbacks.on_train_batch_end(total_steps - 1, logs)
             epoch_logs = {k: float(v) for k, v in logs.items()}
+            metrics_state = state[3]
             if self.val is not None:
-                epoch_logs.update(self._validate(state[0], state[1], reset))
-            self._write_back(state)
+                val_logs, metrics_state = self._validate(state[0], state[1], reset)
+                epoch_logs.update(val_logs)
+            m = self.model
+            # After fit the metrics hold the last values computed: validation's when it ran.
+            self._write_back(
+                [
+                    (m.trainable_variables, state[0]),
+                    (m.non_trainable_variables, state[1]),
+                    (m.optimizer.variables, state[2]),
+                    (m.metrics_variables, metrics_state),
+                ]
+            )
             seconds.append(time.perf_counter() - started)
             callbacks.on_epoch_end(epoch, epoch_logs)
-        optimizer = model.optimizer
-        if epochs > 0 and hasattr(optimizer, "finalize_variable_values"):
-            optimizer.finalize_variable_values(model.trainable_weights)
+            if model.stop_training:
+                break
+        if epochs > 0 and hasattr(model.optimizer, "finalize_variable_values"):
+            model.optimizer.finalize_variable_values(model.trainable_weights)
         callbacks.on_train_end(logs=epoch_logs)
-        history = model.history
-        history.epoch_seconds = seconds
-        return history
+        return model.history, seconds
 
 
 class _TorchLoop:
@@ -636,8 +753,8 @@ class _TorchLoop:
 
     Keras's PyTorch ``fit`` runs every layer's Python ``__call__`` at every step;
     here the forward pass and the loss are recorded once with ``torch.jit.trace``
-    (for models made only of :data:`TRACEABLE_LAYERS`, which behave the same in
-    training and inference), the data stay in ``torch`` tensors, and the
+    (for models whose layers behave the same in training and inference and keep
+    no state, see :func:`_torch_why_not`), the data stay in ``torch`` tensors, and the
     optimizer is the model's own Keras optimizer (Adam without extras runs as
     the same update in PyTorch's fused Adam kernel). Small
     models at small batches run on one thread: handing 32-row products between
@@ -649,7 +766,7 @@ class _TorchLoop:
     def __init__(
         self,
         model: Any,
-        x: np.ndarray,
+        x: Any,
         y: np.ndarray,
         batch_size: int,
         validation_data: Any,
@@ -660,23 +777,18 @@ class _TorchLoop:
         import torch
 
         self.torch = torch
-        val = None
-        if validation_data is not None:
-            val = (np.asarray(validation_data[0]), np.asarray(validation_data[1]))
-        elif validation_split:
-            x, y, vx, vy = _split(x, y, validation_split)
-            val = (_materialize(vx), vy)
-        if len(x) == 0:
-            raise ValueError("no training examples")
+        reason = _torch_why_not(model, import_keras(), _materialize(x[:2]))
+        if reason:
+            raise _Declined(reason)
+        x, y, val, unbuilt = _prepare(model, x, y, batch_size, validation_data, validation_split)
         self.model = model
-        self.val = val
+        self.val = None if val is None else (_materialize(val[0]), val[1])
         self.n = len(x)
         self.batch_size = min(int(batch_size), self.n)
         self.steps = -(-self.n // self.batch_size)
         self.shuffle = shuffle
-        model._symbolic_build(data_batch=(x[: self.batch_size], y[: self.batch_size]))
-        if getattr(model.optimizer, "built", True) is False:
-            model.optimizer.build(model.trainable_variables)
+        if unbuilt and shuffle:
+            self._order(self.n)  # the shuffle fit draws to build (see _prepare)
         # uint8 pixels stay uint8 (4x less memory); each batch becomes floats through the table.
         self.table = None
         if isinstance(x, _PixelRows):
@@ -686,7 +798,7 @@ class _TorchLoop:
         self.y = torch.from_numpy(np.ascontiguousarray(y))
         self.variables = list(model.trainable_variables)
         self.params = [v.value for v in self.variables]
-        self.threads = 1 if model.count_params() * self.batch_size <= 2e7 else None
+        self.threads = _small_model_threads(model, self.batch_size)
         self.forward = self._trace(self.batch_size)
         rest = self.n % self.batch_size
         # The last, smaller batch gets its own recording (a recording may hold its shapes).
@@ -694,6 +806,11 @@ class _TorchLoop:
         self.adam = self._plain_adam()
         self._step_tensor = torch.ones((), dtype=torch.float32)  # the fused kernel's step count
         self._fused = self._fused_available()
+
+    def _order(self, n: int) -> Any:
+        """This epoch's order: fit's own draw (a DataLoader over a RandomSampler, as Keras makes)."""
+        loader = self.torch.utils.data.DataLoader(range(n), batch_size=n, shuffle=self.shuffle)
+        return next(iter(loader))
 
     def _inputs(self, idx: Any) -> Any:
         """The float inputs of the examples ``idx`` (a tensor of indices)."""
@@ -717,14 +834,15 @@ class _TorchLoop:
                 )
                 return loss, y_pred
 
-        with warnings_quiet():
+        with warnings.catch_warnings():  # the tracer warns about Python values it records
+            warnings.simplefilter("ignore")
             traced = torch.jit.trace(
                 ForwardAndLoss(), (self._inputs(torch.arange(bs)), self.y[:bs]), check_trace=False
             )
         # The recording must use the model's own weights, not copies.
         mine = {id(p) for p in traced.parameters()}
         if not all(id(p) in mine for p in self.params):
-            raise RuntimeError("the traced forward pass does not share the model's weights")
+            raise _Declined("the recorded forward pass does not share the model's weights")
         return traced
 
     def _plain_adam(self) -> Any:
@@ -779,9 +897,8 @@ class _TorchLoop:
                     for _ in range(4)
                 )
                 self._fused_adam(w, g, m, v, 1e-3, 0.9, 0.999, 1e-7)
-        except (RuntimeError, TypeError, NotImplementedError) as exc:
-            logger.info("fused Adam unavailable here (%s): foreach operations instead", exc)
-            return False
+        except (RuntimeError, TypeError, NotImplementedError):
+            return False  # foreach operations instead
         return True
 
     def _adam_state(self) -> tuple[list[Any], list[Any], float, float, float, float]:
@@ -818,8 +935,7 @@ class _TorchLoop:
         torch = self.torch
         model = self.model
         bs, n = self.batch_size, self.n
-        order = np.random.permutation(n) if self.shuffle else np.arange(n)
-        order_t = torch.from_numpy(order.astype(np.int64))
+        order_t = self._order(n)
         loss_sum = torch.zeros((), dtype=torch.float64)
         metrics = model._compile_metrics
         # Predictions are kept and the metrics updated in a few large batches: the same
@@ -863,6 +979,10 @@ class _TorchLoop:
         if adam is not None:
             opt.iterations.assign(step)
         flush(n)
+        if self.shuffle:
+            # Keras 3.15's epoch iterator opens its DataLoader again once an epoch is done: one
+            # more draw from torch's generator, taken here too so the next epoch's order is fit's.
+            torch.empty((), dtype=torch.int64).random_()
         return self._logs(loss_sum, n)
 
     def _logs(self, loss_sum: Any, seen: int) -> dict[str, float]:
@@ -871,28 +991,21 @@ class _TorchLoop:
         tracker.update_state(float(loss_sum) / seen, sample_weight=seen)
         return {k: float(v) for k, v in self.model.get_metrics_result().items()}
 
-    def run(self, epochs: int, verbose: int | str) -> Any:
-        from keras.callbacks import CallbackList
+    def settings(self) -> dict[str, Any]:
+        return {
+            "steps_per_execution": None,
+            "jit_compile": False,
+            "threads": self.threads or self.torch.get_num_threads(),
+        }
 
-        torch = self.torch
+    def run(self, epochs: int, verbose: int | str) -> tuple[Any, list[float]]:
         verbose = 1 if verbose == "auto" else int(verbose)
         model = self.model
-        callbacks = CallbackList(
-            None,
-            add_history=True,
-            add_progbar=verbose != 0,
-            verbose=verbose,
-            epochs=epochs,
-            steps=self.steps,
-            model=model,
-        )
+        callbacks = _callbacks(model, epochs, self.steps, verbose)
         model.stop_training = False
-        threads = torch.get_num_threads()
         seconds: list[float] = []
         epoch_logs: dict[str, float] = {}
-        try:
-            if self.threads:
-                torch.set_num_threads(self.threads)
+        with _torch_threads(self.threads):
             callbacks.on_train_begin()
             for epoch in range(epochs):
                 started = time.perf_counter()
@@ -901,225 +1014,15 @@ class _TorchLoop:
                 epoch_logs = self._epoch(epoch, callbacks, verbose)
                 if self.val is not None and len(self.val[0]):
                     values = model.evaluate(
-                        self.val[0],
-                        self.val[1],
-                        batch_size=VALIDATION_BATCH,
-                        verbose=0,
-                        return_dict=True,
+                        *self.val, batch_size=VALIDATION_BATCH, verbose=0, return_dict=True
                     )
                     epoch_logs.update({f"val_{k}": float(v) for k, v in values.items()})
                 seconds.append(time.perf_counter() - started)
                 callbacks.on_epoch_end(epoch, epoch_logs)
-        finally:
-            torch.set_num_threads(threads)
+                if model.stop_training:
+                    break
         optimizer = model.optimizer
         if epochs > 0 and hasattr(optimizer, "finalize_variable_values"):
             optimizer.finalize_variable_values(model.trainable_weights)
         callbacks.on_train_end(logs=epoch_logs)
-        history = model.history
-        history.epoch_seconds = seconds
-        return history
-
-
-class _TfLoop:
-    """TensorFlow: whole epochs in one ``tf.function`` (XLA-compiled when the model allows).
-
-    Keras's TensorFlow ``fit`` already runs ``steps_per_execution`` steps per
-    call, but feeds them from a ``tf.data`` pipeline. Here the data stay in
-    tensors (the ``uint8`` pixels when known), every epoch draws a permutation,
-    and a ``tf.while_loop`` gathers each batch and calls the model's own
-    ``train_step`` -- the same step ``fit`` runs.
-    """
-
-    name = "tf-loop"
-
-    def __init__(
-        self,
-        model: Any,
-        x: np.ndarray,
-        y: np.ndarray,
-        batch_size: int,
-        validation_data: Any,
-        validation_split: float | None,
-        shuffle: bool,
-        pixels: Pixels | None = None,
-    ) -> None:
-        import tensorflow as tf
-
-        self.tf = tf
-        codes = pixels.train if pixels is not None else None
-        val_codes = pixels.validation if pixels is not None else None
-        val = None
-        if validation_data is not None:
-            val = (np.asarray(validation_data[0]), np.asarray(validation_data[1]))
-        elif validation_split:
-            x, y, vx, vy = _split(x, y, validation_split)
-            val = (vx, vy)
-            if codes is not None and len(codes) == len(x) + len(vx):
-                codes, val_codes = codes[: len(x)], codes[len(x) :]
-        if len(x) == 0:
-            raise ValueError("no training examples")
-        self.model = model
-        self.n = len(x)
-        self.batch_size = min(int(batch_size), self.n)
-        self.steps = self.n // self.batch_size
-        self.remainder = self.n - self.steps * self.batch_size
-        self.shuffle = shuffle
-        model._symbolic_build(data_batch=(x[: self.batch_size], y[: self.batch_size]))
-        if getattr(model.optimizer, "built", True) is False:
-            model.optimizer.build(model.trainable_variables)
-        self.x_host, self.y_host = x, y
-        self.table = None
-        if pixels is not None and pixels.matches(codes, x):
-            self.table = tf.constant(pixels.table)
-            self.x = tf.constant(codes)
-        else:
-            self.x = tf.constant(_materialize(x))
-        self.y = tf.constant(y)
-        self.val = None
-        if val is not None and len(val[0]):
-            self.val_host = val
-            self.val_batch = min(VALIDATION_BATCH, len(val[0]))
-            self.val_steps = len(val[0]) // self.val_batch
-            use_codes = self.table is not None and pixels.matches(val_codes, val[0])
-            self.val_table = self.table if use_codes else None
-            self.val = (
-                tf.constant(val_codes if use_codes else _materialize(val[0])),
-                tf.constant(val[1]),
-            )
-        # Keras turns XLA off for TensorFlow on a CPU ("auto"); for a loop of small steps it
-        # pays: one compiled program per epoch instead of an op-by-op graph.
-        # Convolutions run slower inside an XLA loop on a CPU (as on JAX): those models keep
-        # TensorFlow's own kernels in a graph loop.
-        jit = not _has_convolutions(model) and all(
-            getattr(layer, "supports_jit", True) for layer in model._flatten_layers()
-        )
-        self._compile_functions(jit)
-
-    def _compile_functions(self, jit: bool) -> None:
-        tf = self.tf
-        self.jit = jit
-        self._train_chunk = tf.function(self._train_loop, jit_compile=jit)
-        self._train_one = tf.function(self._train_step, jit_compile=jit)
-        self._eval_chunk = tf.function(self._eval_loop, jit_compile=jit)
-        self._eval_one = tf.function(self._test_step, jit_compile=jit)
-
-    def _first_call(self, *args: Any) -> Any:
-        """Run the first chunk; if XLA cannot compile the model, do without it."""
-        try:
-            return self._train_chunk(*args)
-        except Exception as exc:  # noqa: BLE001 - XLA raises several error types
-            if not self.jit:
-                raise
-            logger.info("XLA could not compile the training loop (%s); running it without XLA", exc)
-            self._compile_functions(False)
-            return self._train_chunk(*args)
-
-    def _decode(self, xb: Any, table: Any) -> Any:
-        tf = self.tf
-        return xb if table is None else tf.gather(table, tf.cast(xb, tf.int32))
-
-    def _train_loop(self, order, start, stop):  # noqa: ANN001 - traced
-        tf = self.tf
-        for i in tf.range(start, stop):
-            batch = order[i]
-            xb = self._decode(tf.gather(self.x, batch), self.table)
-            self.model.train_step((xb, tf.gather(self.y, batch)))
-        return self.model.get_metrics_result()
-
-    def _train_step(self, xb, yb):  # noqa: ANN001 - traced
-        self.model.train_step((xb, yb))
-        return self.model.get_metrics_result()
-
-    def _eval_loop(self, steps):  # noqa: ANN001 - traced
-        tf = self.tf
-        vx, vy = self.val
-        b = self.val_batch
-        for i in tf.range(steps):
-            xb = self._decode(vx[i * b : (i + 1) * b], self.val_table)
-            self.model.test_step((xb, vy[i * b : (i + 1) * b]))
-        return self.model.get_metrics_result()
-
-    def _test_step(self, xb, yb):  # noqa: ANN001 - traced
-        self.model.test_step((xb, yb))
-        return self.model.get_metrics_result()
-
-    def _validate(self) -> dict[str, float]:
-        self.model.reset_metrics()
-        logs: dict[str, Any] = {}
-        done = self.val_steps * self.val_batch
-        if self.val_steps:
-            logs = self._eval_chunk(self.tf.constant(self.val_steps))
-        hx, hy = self.val_host
-        if done < len(hx):
-            logs = self._eval_one(hx[done:], hy[done:])
-        return {f"val_{k}": float(v) for k, v in logs.items()}
-
-    def run(self, epochs: int, verbose: int | str) -> Any:
-        from keras.callbacks import CallbackList
-
-        tf = self.tf
-        verbose = 1 if verbose == "auto" else int(verbose)
-        model = self.model
-        total_steps = self.steps + (1 if self.remainder else 0)
-        callbacks = CallbackList(
-            None,
-            add_history=True,
-            add_progbar=verbose != 0,
-            verbose=verbose,
-            epochs=epochs,
-            steps=total_steps,
-            model=model,
-        )
-        model.stop_training = False
-        parts = min(PROGRESS_UPDATES, self.steps) if verbose == 1 and self.steps else 1
-        edges = [round(i * self.steps / parts) for i in range(parts + 1)]
-        bs = self.batch_size
-        seconds: list[float] = []
-        epoch_logs: dict[str, float] = {}
-        callbacks.on_train_begin()
-        for epoch in range(epochs):
-            started = time.perf_counter()
-            model.reset_metrics()
-            callbacks.on_epoch_begin(epoch)
-            order = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
-            order = order.astype(np.int32)
-            full = tf.constant(order[: self.steps * bs].reshape(self.steps, bs))
-            logs: dict[str, Any] = {}
-            for start, stop in zip(edges[:-1], edges[1:], strict=True):
-                if stop > start:
-                    call = self._first_call if epoch == 0 and start == 0 else self._train_chunk
-                    logs = call(full, tf.constant(start), tf.constant(stop))
-                    if verbose == 1:
-                        callbacks.on_train_batch_end(stop - 1, logs)
-            if self.remainder:
-                rest = order[self.steps * bs :]
-                logs = self._train_one(self.x_host[rest], self.y_host[rest])
-                if verbose == 1:
-                    callbacks.on_train_batch_end(total_steps - 1, logs)
-            epoch_logs = {k: float(v) for k, v in logs.items()}
-            if self.val is not None:
-                epoch_logs.update(self._validate())
-            seconds.append(time.perf_counter() - started)
-            callbacks.on_epoch_end(epoch, epoch_logs)
-        optimizer = model.optimizer
-        if epochs > 0 and hasattr(optimizer, "finalize_variable_values"):
-            optimizer.finalize_variable_values(model.trainable_weights)
-        callbacks.on_train_end(logs=epoch_logs)
-        history = model.history
-        history.epoch_seconds = seconds
-        return history
-
-
-class warnings_quiet:
-    """Silence the tracer's warnings about Python values it records as constants."""
-
-    def __enter__(self) -> None:
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore")
-
-    def __exit__(self, *exc: object) -> None:
-        self._ctx.__exit__(*exc)
+        return model.history, seconds

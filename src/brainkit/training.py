@@ -18,7 +18,6 @@ validation (as the seed lessons do), and returns a :class:`TrainResult`.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from brainkit import _fastfit
 from brainkit._atomic import public_mode
 from brainkit.errors import BrainkitError
 
@@ -77,6 +77,14 @@ class TrainResult:
         The data set it was trained on.
     seconds : float
         Wall-clock time of ``fit``.
+    input_shape : tuple of int
+        The shape of one input image.
+    fit_path : str
+        How the training ran: ``"jax-loop"``, ``"torch-loop"`` or ``"keras-fit"``
+        (see :func:`brainkit.training.train`).
+    fit_settings : dict
+        The settings that ran (``steps_per_execution``, ``jit_compile``, ``threads``), the
+        ``reason`` Keras's ``fit`` ran when it did, and ``epoch_seconds``.
     path : pathlib.Path or None
         Where the run was saved or loaded from.
     """
@@ -90,6 +98,8 @@ class TrainResult:
     dataset_name: str
     seconds: float
     input_shape: tuple[int, ...] = (28, 28)
+    fit_path: str = "keras-fit"
+    fit_settings: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     _data: Any = field(default=None, repr=False, init=False, compare=False)
 
@@ -131,9 +141,13 @@ class TrainResult:
         target = Path(path)
         if target.exists():
             if not overwrite:
-                raise RunError(f"{target} already exists; choose another folder or pass overwrite=True.")
+                raise RunError(
+                    f"{target} already exists; choose another folder or pass overwrite=True."
+                )
             if not (target / RUN_FILE).is_file():
-                raise RunError(f"{target} exists and is not a brainkit run; refusing to overwrite it.")
+                raise RunError(
+                    f"{target} exists and is not a brainkit run; refusing to overwrite it."
+                )
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
@@ -243,17 +257,6 @@ def _guess_output(model: Any) -> str:
     return "probabilities" if activation in {"softmax", "sigmoid"} else "logits"
 
 
-def _steps_per_execution(backend: str, requested: int | str | None, batch_size: int, n: int) -> int:
-    if requested not in (None, "auto"):
-        return _positive_int("steps_per_execution", requested) or 1
-    # Several steps per compiled call cut Keras's per-step Python overhead, which dominates
-    # small models at batch 32. JAX and TensorFlow compile the loop; torch runs eagerly.
-    if backend in ("jax", "tensorflow"):
-        steps = max(1, math.ceil(n / batch_size))
-        return min(32, steps)
-    return 1
-
-
 def train(
     architecture: Any = "mlp",
     dataset: Any = "fashion_mnist",
@@ -303,8 +306,13 @@ def train(
     callbacks : sequence of keras.callbacks.Callback, optional
         Extra callbacks, e.g. :func:`brainkit.viz.live_learning_curves`.
     steps_per_execution : int or "auto"
-        Training steps per compiled call. ``"auto"`` picks 32 on JAX and
-        TensorFlow (same arithmetic, less Python overhead) and 1 on torch.
+        ``"auto"`` (the default) trains in brainkit's fused loop where one applies
+        (JAX, and small float32 models on PyTorch), else with Keras's ``fit``
+        running 32 steps per compiled call when no callbacks watch the steps; the
+        returned model keeps Keras's default of 1, so a later ``model.fit``
+        behaves as for a model you compiled. A number runs Keras's ``fit`` with
+        it and leaves it on the model. ``result.fit_path`` and
+        ``result.fit_settings`` say what ran.
     distribute : None, "auto", "data_parallel" or list of devices
         Data-parallel training across devices with Keras's distribution API
         (see :mod:`brainkit.distribute`).
@@ -323,8 +331,22 @@ def train(
     from brainkit.datasets import Dataset, load
 
     keras = runtime.import_keras(backend)
+    spe = (
+        None
+        if steps_per_execution in (None, "auto")
+        else _positive_int("steps_per_execution", steps_per_execution)
+    )
+    if spe not in (None, 1) and keras.backend.backend() == "torch":
+        raise RunError(
+            f"steps_per_execution={spe} needs JAX or TensorFlow; Keras runs one step per "
+            "call on PyTorch. Leave it at 'auto' (or 1) there."
+        )
     name, arch, given_model = _resolve_architecture(architecture)
-    data = dataset if isinstance(dataset, Dataset) else load(dataset, data_dir=data_dir, download=download)
+    data = (
+        dataset
+        if isinstance(dataset, Dataset)
+        else load(dataset, data_dir=data_dir, download=download)
+    )
     if data.x_train.ndim < 2:
         raise RunError(f"Data set {data.name!r} has no image inputs to train on.")
 
@@ -342,9 +364,13 @@ def train(
             overrides[key] = value
     recipe = base.replace(**overrides) if overrides else base
     if isinstance(validation, float) and not 0.0 < validation < 1.0:
-        raise RunError(f"validation must be 'test', None or a fraction in (0, 1), got {validation!r}.")
+        raise RunError(
+            f"validation must be 'test', None or a fraction in (0, 1), got {validation!r}."
+        )
     if validation not in ("test", None) and not isinstance(validation, float):
-        raise RunError(f"validation must be 'test', None or a fraction in (0, 1), got {validation!r}.")
+        raise RunError(
+            f"validation must be 'test', None or a fraction in (0, 1), got {validation!r}."
+        )
 
     runtime.seed_everything(seed)
     num_classes = data.num_classes
@@ -370,16 +396,17 @@ def train(
             model = given_model
         else:
             model = arch.build(data.input_shape, num_classes, **(hyperparameters or {}))
-        spe = _steps_per_execution(keras.backend.backend(), steps_per_execution, recipe.batch_size, n_train)
-        model.compile(**recipe.compile_arguments(), steps_per_execution=spe)
+        model.compile(
+            **recipe.compile_arguments(),
+            steps_per_execution=spe or 1,
+            jit_compile=_fastfit.best_jit_compile(model, data.input_shape),
+        )
 
         fit_kwargs: dict[str, Any] = {}
         if validation == "test":
             fit_kwargs["validation_data"] = (x_test, y_test)
         elif isinstance(validation, float):
             fit_kwargs["validation_split"] = validation
-        from brainkit import _fastfit
-
         pixels = None
         if pixels_known:
             # The inputs are recipe.scale_inputs(data.x_train) elementwise: the fast path may keep
@@ -390,9 +417,8 @@ def train(
                 recipe.scale_inputs(np.arange(256, dtype=np.uint8)),
             )
         started = time.perf_counter()
-        # The same training as model.fit; on JAX it runs whole epochs in one compiled loop
-        # (brainkit._fastfit), and falls back to model.fit with callbacks or a distribution.
-        history = _fastfit.fit(
+        # The same training as model.fit, in a fused loop where one applies (brainkit._fastfit).
+        outcome = _fastfit.fit(
             model,
             x_train,
             y_train,
@@ -402,16 +428,25 @@ def train(
             callbacks=list(callbacks or []),
             shuffle=True,
             distributed=mesh_info is not None,
-            fast=steps_per_execution in (None, "auto"),
+            steps_per_execution=spe,
             pixels=pixels,
             **fit_kwargs,
         )
         seconds = time.perf_counter() - started
-        test_values = model.evaluate(x_test, y_test, batch_size=max(256, recipe.batch_size), verbose=0, return_dict=True)
+        test_values = model.evaluate(
+            x_test, y_test, batch_size=max(256, recipe.batch_size), verbose=0, return_dict=True
+        )
 
-    history_dict = {k: [float(v) for v in values] for k, values in history.history.items()}
+    history_dict = {k: [float(v) for v in values] for k, values in outcome.history.history.items()}
+    fit_settings = {
+        **outcome.settings,
+        "reason": outcome.reason,
+        "epoch_seconds": [round(s, 3) for s in outcome.epoch_seconds],
+    }
     metrics_out: dict[str, Any] = {
-        "test_accuracy": float(test_values.get("accuracy", test_values.get("compile_metrics", float("nan")))),
+        "test_accuracy": float(
+            test_values.get("accuracy", test_values.get("compile_metrics", float("nan")))
+        ),
         "test_loss": float(test_values["loss"]),
         "epochs": recipe.epochs,
         "batch_size": recipe.batch_size,
@@ -425,7 +460,8 @@ def train(
         "train_seconds": round(seconds, 3),
         "seconds_per_epoch": round(seconds / recipe.epochs, 3),
         "seed": seed,
-        "steps_per_execution": spe,
+        "fit_path": outcome.path,
+        "fit_settings": fit_settings,
     }
     if mesh_info:
         metrics_out["distribution"] = mesh_info
@@ -442,6 +478,8 @@ def train(
         dataset_name=data.name,
         seconds=seconds,
         input_shape=tuple(data.input_shape),
+        fit_path=outcome.path,
+        fit_settings=fit_settings,
     )
     result._data = data  # the data set it was trained on, so plots need no second load
     return result
@@ -468,17 +506,25 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
     folder = Path(path)
     if not folder.is_dir():
         raise RunError(f"{folder} is not a folder; pass the folder that 'brainkit train' wrote.")
-    missing = [name for name in (RUN_FILE, MODEL_FILE, METRICS_FILE) if not (folder / name).is_file()]
+    missing = [
+        name for name in (RUN_FILE, MODEL_FILE, METRICS_FILE) if not (folder / name).is_file()
+    ]
     if missing:
         raise RunError(f"{folder} is not a brainkit run: {', '.join(missing)} missing.")
     try:
         meta = json.loads((folder / RUN_FILE).read_text())
         metrics = json.loads((folder / METRICS_FILE).read_text())
-        history = json.loads((folder / HISTORY_FILE).read_text()) if (folder / HISTORY_FILE).is_file() else {}
+        history = (
+            json.loads((folder / HISTORY_FILE).read_text())
+            if (folder / HISTORY_FILE).is_file()
+            else {}
+        )
     except ValueError as exc:
         raise RunError(f"{folder} has a damaged JSON file ({exc}); train the run again.") from exc
     if meta.get("format") != RUN_FORMAT:
-        raise RunError(f"{folder} was written in run format {meta.get('format')!r}; this brainkit reads {RUN_FORMAT}.")
+        raise RunError(
+            f"{folder} was written in run format {meta.get('format')!r}; this brainkit reads {RUN_FORMAT}."
+        )
     from brainkit import runtime
 
     keras = runtime.import_keras(backend)
@@ -491,10 +537,17 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
     from brainkit.architectures import Recipe
 
     try:
-        recipe = Recipe(**{**meta["recipe"], "metrics": tuple(meta["recipe"].get("metrics", ("accuracy",)))})
+        recipe = Recipe(
+            **{**meta["recipe"], "metrics": tuple(meta["recipe"].get("metrics", ("accuracy",)))}
+        )
     except (TypeError, ValueError) as exc:
-        raise RunError(f"{folder / RUN_FILE} holds a recipe this brainkit cannot use: {exc}") from exc
-    model.compile(**recipe.compile_arguments())
+        raise RunError(
+            f"{folder / RUN_FILE} holds a recipe this brainkit cannot use: {exc}"
+        ) from exc
+    input_shape = tuple(meta.get("input_shape", (28, 28)))
+    model.compile(
+        **recipe.compile_arguments(), jit_compile=_fastfit.best_jit_compile(model, input_shape)
+    )
     return TrainResult(
         model=model,
         history=history,
@@ -504,7 +557,9 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
         architecture=meta["architecture"],
         dataset_name=meta["dataset"],
         seconds=float(meta.get("seconds", 0.0)),
-        input_shape=tuple(meta.get("input_shape", (28, 28))),
+        input_shape=input_shape,
+        fit_path=str(metrics.get("fit_path", "keras-fit")),
+        fit_settings=dict(metrics.get("fit_settings") or {}),
         path=folder,
     )
 
@@ -547,8 +602,14 @@ def evaluate(run: Any, dataset: Any = None, split: str = "test") -> dict[str, fl
             f"The run expects inputs of shape {tuple(result.input_shape)} but {data.name!r} has {data.input_shape}."
         )
     x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
-    y_enc = np.eye(len(result.class_names), dtype="float32")[y] if result.recipe.get("label_encoding") == "one_hot" else y.astype("int32")
-    values = result.model.evaluate(result.preprocess(x), y_enc, batch_size=512, verbose=0, return_dict=True)
+    y_enc = (
+        np.eye(len(result.class_names), dtype="float32")[y]
+        if result.recipe.get("label_encoding") == "one_hot"
+        else y.astype("int32")
+    )
+    values = result.model.evaluate(
+        result.preprocess(x), y_enc, batch_size=512, verbose=0, return_dict=True
+    )
     out = {k: float(v) for k, v in values.items()}
     out["examples"] = int(len(x))
     return out

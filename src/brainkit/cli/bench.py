@@ -33,7 +33,7 @@ from brainkit.datasets import load
 arch, dataset, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 data = load(dataset)
 r = brainkit.train(arch, data, epochs=epochs, verbose=0, seed=0)
-times = list(getattr(r.model.history, "epoch_seconds", []) or [])
+times = r.fit_settings["epoch_seconds"]
 print("BENCH " + json.dumps({
     "backend": keras.backend.backend(),
     "import_s": import_s,
@@ -41,7 +41,7 @@ print("BENCH " + json.dumps({
     "epoch_s": times,
     "accuracy": r.metrics["test_accuracy"],
     "examples": r.metrics["train_examples"],
-    "fit_path": str(getattr(r.model.history, "fit_path", "keras-fit")).split(" ")[0],
+    "fit_path": r.fit_path,
     "recipe_epochs": architectures.get(arch).recipe.epochs,
 }), flush=True)
 """
