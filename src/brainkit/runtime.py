@@ -9,6 +9,9 @@ decide before that moment. The order is:
    fastest and smallest on a CPU, so it comes first).
 
 Nothing in this module imports Keras or a backend at import time.
+``import brainkit`` calls :func:`set_environment_defaults`, which writes that
+choice into ``KERAS_BACKEND`` when it is unset and Keras is not imported yet,
+so that a plain ``import keras`` afterwards agrees with brainkit.
 
 Examples
 --------
