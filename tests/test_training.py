@@ -128,6 +128,12 @@ def test_save_never_overwrites_silently(linear_run, tmp_path):
         linear_run.save(other, overwrite=True)
     assert (other / "thesis.txt").read_text() == "precious"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folders left
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert linear_run.save(empty) == empty  # an empty folder holds nothing to lose
+    (target / "notes.txt").write_text("mine")
+    linear_run.save(target, overwrite=True)  # replaces brainkit's files, keeps the user's
+    assert (target / "notes.txt").read_text() == "mine"
 
 
 def test_load_run_errors(tmp_path):

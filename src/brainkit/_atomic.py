@@ -22,7 +22,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "public_mode", "sweep_stale", "temp_prefix"]
+__all__ = [
+    "atomic_path",
+    "atomic_write_bytes",
+    "host_tag",
+    "public_mode",
+    "sweep_stale",
+    "temp_prefix",
+    "temp_writer",
+    "writer_gone",
+]
 
 #: Temporary files untouched for this long are stale whoever wrote them (seconds).
 STALE_AFTER = 24 * 3600.0
@@ -55,6 +64,25 @@ def temp_prefix(final_name: str) -> str:
     return f".{final_name}.~bk-{os.getpid()}-{_host_tag()}-"
 
 
+def host_tag() -> str:
+    """This host's tag in temporary names (8 hex digits of a hash of the host name)."""
+    return _host_tag()
+
+
+def temp_writer(name: str) -> tuple[int, str] | None:
+    """``(pid, host tag)`` of the writer named in a temporary name of :func:`temp_prefix`, else None."""
+    match = _TEMP_RE.match(name)
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+def writer_gone(pid: int, tag: str) -> bool:
+    """Whether the writer ``pid`` on host ``tag`` is known to be gone (this host, no such process).
+
+    A writer on another host is never known to be gone: callers fall back on the age of its files.
+    """
+    return tag == _host_tag() and not _pid_alive(pid)
+
+
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -72,7 +100,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 def sweep_stale(
-    folder: str | os.PathLike[str], max_age: float = STALE_AFTER, legacy_max_age: float | None = None
+    folder: str | os.PathLike[str],
+    max_age: float = STALE_AFTER,
+    legacy_max_age: float | None = None,
 ) -> list[Path]:
     """Remove temporary files left in ``folder`` by writers that died; return what was removed.
 

@@ -10,7 +10,9 @@ import numpy as np
 __all__ = ["write_run_figures"]
 
 
-def write_run_figures(result: Any, folder: str | Path, seed: int = 0) -> list[Path]:
+def write_run_figures(
+    result: Any, folder: str | Path, seed: int = 0, cli: bool = False
+) -> list[Path]:
     """Draw a run's figures as PNGs in ``folder`` and return their paths.
 
     Writes ``learning_curves.png``, ``confusion_matrix.png``,
@@ -25,39 +27,81 @@ def write_run_figures(result: Any, folder: str | Path, seed: int = 0) -> list[Pa
         Where to write (created if needed).
     seed : int
         Seed for choosing the sample predictions shown.
+    cli : bool
+        Word the messages for the command line.
+
+    Raises
+    ------
+    brainkit.training.RunError
+        If the run's data are not images (e.g. ``hotdog``), or ``folder`` cannot be written.
     """
+    from brainkit._atomic import sweep_stale
+    from brainkit.training import RunError, check_image_data, write_error
+
+    out = Path(folder)
+    data = result.dataset()
+    try:
+        check_image_data(data)
+    except RunError as exc:
+        raise RunError(f"No figures for this run: {exc}") from None
+    sweep_stale(out)  # figures a killed `brainkit plot` left half-written
+    try:
+        return _write(result, data, out, seed)
+    except OSError as exc:
+        raise write_error(out, exc, cli=cli) from exc
+
+
+def _write(result: Any, data: Any, out: Path, seed: int) -> list[Path]:
     from brainkit.training import probabilities
     from brainkit.viz.data import save_figure
     from brainkit.viz.metrics import plot_confusion_matrix, plot_learning_curves
     from brainkit.viz.predictions import plot_predictions_grid, plot_worst_mistakes
     from brainkit.viz.weights import plot_linear_weights
 
-    out = Path(folder)
-    data = result.dataset()
     probs = probabilities(result, data.x_test)
     predicted = probs.argmax(axis=1)
     accuracy = float(np.mean(predicted == data.y_test))
     name = f"{result.architecture} on {data.name}"
     written = []
     if result.history:
-        written.append(save_figure(plot_learning_curves(result.history, title=f"Learning curves: {name}"), out / "learning_curves.png"))
+        written.append(
+            save_figure(
+                plot_learning_curves(result.history, title=f"Learning curves: {name}"),
+                out / "learning_curves.png",
+            )
+        )
     written.append(
         save_figure(
-            plot_confusion_matrix(data.y_test, predicted, data.class_names, title=f"Test set: {accuracy:.1%} right ({name})"),
+            plot_confusion_matrix(
+                data.y_test,
+                predicted,
+                data.class_names,
+                title=f"Test set: {accuracy:.1%} right ({name})",
+            ),
             out / "confusion_matrix.png",
         )
     )
     written.append(
         save_figure(
-            plot_predictions_grid(data.x_test, probs, data.y_test, data.class_names, count=12, seed=seed),
+            plot_predictions_grid(
+                data.x_test, probs, data.y_test, data.class_names, count=12, seed=seed
+            ),
             out / "sample_predictions.png",
         )
     )
     if np.any(predicted != data.y_test):
         written.append(
-            save_figure(plot_worst_mistakes(data.x_test, probs, data.y_test, data.class_names), out / "worst_mistakes.png")
+            save_figure(
+                plot_worst_mistakes(data.x_test, probs, data.y_test, data.class_names),
+                out / "worst_mistakes.png",
+            )
         )
     dense = [layer for layer in result.model.layers if layer.__class__.__name__ == "Dense"]
     if len(dense) == 1 and int(np.prod(result.input_shape)) == dense[0].get_weights()[0].shape[0]:
-        written.append(save_figure(plot_linear_weights(result.model, data.class_names, tuple(result.input_shape[:2])), out / "weights.png"))
+        written.append(
+            save_figure(
+                plot_linear_weights(result.model, data.class_names, tuple(result.input_shape[:2])),
+                out / "weights.png",
+            )
+        )
     return written

@@ -17,12 +17,16 @@ validation (as the seed lessons do), and returns a :class:`TrainResult`.
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
+import re
+import secrets
 import shutil
-import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,16 +34,20 @@ from typing import Any
 import numpy as np
 
 from brainkit import _fastfit
-from brainkit._atomic import public_mode
+from brainkit._atomic import public_mode, temp_prefix, temp_writer, writer_gone
 from brainkit.errors import BrainkitError
 
 __all__ = [
     "Prediction",
     "RunError",
     "TrainResult",
+    "TrainingDiverged",
+    "check_image_data",
+    "check_run_folder",
     "evaluate",
     "load_run",
     "predict",
+    "reserve_run_folder",
     "train",
 ]
 
@@ -48,10 +56,34 @@ MODEL_FILE = "model.keras"
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.json"
+#: The figures of :func:`brainkit.run_figures.write_run_figures`.
+FIGURE_FILES = (
+    "learning_curves.png",
+    "confusion_matrix.png",
+    "sample_predictions.png",
+    "worst_mistakes.png",
+    "weights.png",
+)
+#: Every name brainkit writes in a run folder: ``overwrite`` replaces these and keeps the rest.
+BRAINKIT_FILES = frozenset((MODEL_FILE, RUN_FILE, METRICS_FILE, HISTORY_FILE, *FIGURE_FILES))
+#: Marks a run folder claimed by a ``brainkit train`` that is still training (holds "pid host").
+WRITING_MARKER = ".brainkit-writing"
+# Bytes of a folder name that brainkit's temporary names add around it (see _side_name).
+_TEMP_ROOM = 40
+# Leftovers older than this are stale whoever left them (another host sharing the folder).
+_STALE_AFTER = 24 * 3600.0
 
 
 class RunError(BrainkitError, ValueError):
     """A training argument or a run directory is not valid; the message says why and what to do."""
+
+
+class TrainingDiverged(RunError):
+    """Training produced a NaN or infinite loss or metric; ``result`` holds the diverged run."""
+
+    def __init__(self, message: str, result: TrainResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass
@@ -116,55 +148,72 @@ class TrainResult:
     def dataset(self) -> Any:
         """Return the :class:`~brainkit.datasets.Dataset` this run was trained on (loaded if needed)."""
         if self._data is None:
-            from brainkit.datasets import load
+            from brainkit.datasets import load, registry
 
+            key = str(self.dataset_name).strip().lower().replace("-", "_")
+            if self.path is not None and key not in registry():
+                raise RunError(
+                    f"{self.path / RUN_FILE} names the data set {self.dataset_name!r}, which this "
+                    f"brainkit does not know (it knows {', '.join(registry())}). Restore its "
+                    "'dataset' field, or install the plugin that provides that data set."
+                )
             self._data = load(self.dataset_name)
         return self._data
 
-    def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    def save(
+        self, path: str | os.PathLike[str], overwrite: bool = False, *, figures: bool = False
+    ) -> Path:
         """Save the run (model, history, metrics, class names, recipe) to a folder.
 
-        The folder is written under a temporary name and renamed into place, so
-        an interrupted save never leaves a half-written run.
+        The folder is written under a temporary name beside it and renamed into
+        place, so an interrupted save never leaves a half-written run (what a
+        killed save leaves is cleaned up by the next save into that folder).
 
         Parameters
         ----------
         path : str or path
-            The run folder to create.
+            The run folder to create (an empty folder is used as it is).
         overwrite : bool
-            Replace an existing folder (only if it is a brainkit run).
+            Replace an existing run. Only brainkit's own files are replaced
+            (``model.keras``, the JSON files, the figures); any other file or
+            folder in it (your notes, other outputs) is kept. A folder that is
+            not a brainkit run is never replaced.
+        figures : bool
+            Also draw the figures of ``brainkit train`` into the run
+            (see :func:`brainkit.run_figures.write_run_figures`).
 
         Returns
         -------
         pathlib.Path
+
+        Raises
+        ------
+        RunError
+            If the folder cannot be used or written; the message says why and what to do.
         """
-        target = Path(path)
-        if target.exists():
-            if not overwrite:
-                raise RunError(
-                    f"{target} already exists; choose another folder or pass overwrite=True."
-                )
-            if not (target / RUN_FILE).is_file():
-                raise RunError(
-                    f"{target} exists and is not a brainkit run; refusing to overwrite it."
-                )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        given = Path(path)
+        check_run_folder(given, overwrite=overwrite)
+        target = Path(os.path.abspath(given))
+        _sweep_run_leftovers(target.parent)
         try:
-            os.chmod(staging, public_mode(directory=True))
-            self.write_files(staging)
-            if target.exists():
-                old = target.with_name(f".{target.name}.old-{os.getpid()}")
-                os.replace(target, old)
-                os.replace(staging, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(staging, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = target.parent / _side_name(target.name, "new")
+            os.mkdir(staging, public_mode(directory=True))
+        except OSError as exc:
+            raise write_error(target, exc) from exc
+        try:
+            try:
+                self.write_files(staging)
+            except OSError as exc:
+                raise write_error(target, exc) from exc
+            if figures:
+                _draw_figures(self, staging)
+            _swap_in(staging, target, overwrite)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        self.path = target
-        return target
+        self.path = given
+        return given
 
     def write_files(self, folder: Path) -> None:
         """Write the run's files into an existing folder (used by :meth:`save`)."""
@@ -207,16 +256,465 @@ class TrainResult:
         )
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with every NaN or infinity (also inside lists and dicts) replaced by None."""
+    if isinstance(data, (float, np.floating)):
+        return float(data) if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    if isinstance(data, np.ndarray):
+        return _finite(data.tolist())
+    return data
+
+
+def strict_json(data: Any, indent: int | None = 2) -> str:
+    """JSON that strict parsers accept: NaN and infinities are written as ``null``."""
+    return json.dumps(_finite(data), indent=indent, default=_json_default, allow_nan=False)
+
+
 def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+    path.write_text(strict_json(data) + "\n")
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return _finite(value.item())
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return _finite(value.tolist())
     return str(value)
+
+
+# ------------------------------------------------------------------ run folders
+
+
+def _side_name(name: str, kind: str) -> str:
+    """A hidden name beside run folder ``name`` that names its writer (swept when it is gone)."""
+    return f"{temp_prefix(name)}{secrets.token_hex(4)}.{kind}"
+
+
+def write_error(target: Path, exc: OSError, cli: bool = False) -> RunError:
+    where = exc.filename or target
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        fix = "free some space, or choose a folder on another disk"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = "choose a folder you can write"
+    else:
+        fix = "choose another folder"
+    fix += " with --out" if cli else ""
+    return RunError(f"Cannot write the run {target}: {where}: {reason}. To fix it, {fix}.")
+
+
+def _name_limits(folder: Path) -> tuple[int, int]:
+    """(longest file name, longest path) on the file system of ``folder``, in bytes."""
+    limits = []
+    for key, default in (("PC_NAME_MAX", 255), ("PC_PATH_MAX", 4096)):
+        try:
+            limits.append(int(os.pathconf(folder, key)))
+        except (AttributeError, OSError, ValueError):
+            limits.append(default)
+    return limits[0], limits[1]
+
+
+def _marker_owner(folder: Path) -> tuple[int, str] | None:
+    """The ``(pid, host tag)`` that claimed ``folder`` for a run being trained, if any."""
+    try:
+        text = (folder / WRITING_MARKER).read_text()
+    except (OSError, ValueError):
+        return None
+    pid, _, tag = text.strip().partition(" ")
+    try:
+        return int(pid), tag
+    except ValueError:
+        return 0, tag  # a marker cut short: its writer is gone, or about to write it
+
+
+def _is_claimable(folder: Path) -> bool:
+    """True if ``folder`` is an empty folder, or holds only the marker of a writer that is gone."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    if not names:
+        return True
+    if names != [WRITING_MARKER]:
+        return False
+    owner = _marker_owner(folder)
+    if owner is None:
+        return False
+    pid, tag = owner
+    if pid == os.getpid() and tag == _host():
+        return True
+    try:
+        age = time.time() - (folder / WRITING_MARKER).stat().st_mtime
+    except OSError:
+        return False
+    return writer_gone(pid, tag) or age > _STALE_AFTER or (pid == 0 and age > 60)
+
+
+def _host() -> str:
+    from brainkit._atomic import host_tag
+
+    return host_tag()
+
+
+def _live_claim(folder: Path) -> tuple[int, str] | None:
+    """The owner of ``folder``'s marker if another live writer holds it, else None."""
+    if not (folder / WRITING_MARKER).exists() or _is_claimable(folder):
+        return None
+    return _marker_owner(folder)
+
+
+def check_run_folder(
+    path: str | os.PathLike[str], overwrite: bool = False, *, cli: bool = False
+) -> Path:
+    """Check that a run can be saved to ``path``, before any training is spent on it.
+
+    Checks that no file stands where a folder must be, that the names fit the
+    file system, that the folder that will hold the run can be written, and
+    the ``overwrite`` rules: a missing or empty folder is used; an existing
+    run is replaced only with ``overwrite``; anything else is refused. Writes
+    nothing but a probe (removed at once).
+
+    Parameters
+    ----------
+    path : str or path
+        The run folder.
+    overwrite : bool
+        Whether an existing run may be replaced.
+    cli : bool
+        Word the messages for ``brainkit train`` (``--out``, ``--overwrite``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    RunError
+        The message names the problem and the fix.
+    """
+    target = Path(path)
+    other = "choose another --out" if cli else "choose another folder"
+    allow = "pass --overwrite" if cli else "pass overwrite=True"
+    absolute = Path(os.path.abspath(target))
+    existing, missing = absolute, []
+    while not os.path.lexists(existing) and existing != existing.parent:
+        missing.append(existing.name)
+        existing = existing.parent
+    cwd = Path(os.path.abspath(os.curdir))
+    if absolute == cwd or absolute in cwd.parents:
+        raise RunError(
+            f"{target} is the current folder or holds it; name a new folder for the run ({other})."
+        )
+    if not existing.is_dir():
+        if existing == absolute:
+            raise RunError(f"{target} is a file, not a run folder; {other}.")
+        raise RunError(
+            f"{existing} is a file, not a folder, so the run folder {target} cannot be made "
+            f"inside it; {other}."
+        )
+    name_max, path_max = _name_limits(existing)
+    for part in missing[1:]:
+        if len(os.fsencode(part)) > name_max:
+            raise RunError(
+                f"The folder name {part[:40]}... is {len(os.fsencode(part))} bytes long; this file "
+                f"system allows {name_max}. Use a shorter name ({other})."
+            )
+    size = len(os.fsencode(absolute.name))
+    if size > name_max - _TEMP_ROOM:
+        raise RunError(
+            f"The run folder name {absolute.name[:40]}... is {size} bytes long; this file system "
+            f"allows {name_max}, and brainkit needs {_TEMP_ROOM} of them for its temporary names: "
+            f"use a name of at most {name_max - _TEMP_ROOM} bytes ({other})."
+        )
+    if len(os.fsencode(str(absolute))) + _TEMP_ROOM >= path_max:
+        raise RunError(f"The path {target} is too long for this file system; {other}.")
+    if existing == absolute:
+        if _is_claimable(absolute):
+            pass
+        elif (owner := _live_claim(absolute)) is not None:
+            raise RunError(
+                f"{target} is being written by another brainkit train (process {owner[0]}); "
+                f"wait for it, or {other}."
+            )
+        elif not overwrite:
+            raise RunError(f"{target} already exists; {allow} to replace it, or {other}.")
+        elif not (absolute / RUN_FILE).is_file():
+            raise RunError(
+                f"{target} exists and is not a brainkit run (it has no {RUN_FILE}), so it is not "
+                f"replaced even with overwrite; {other}."
+            )
+        else:
+            # The user's own files are moved out of the old run into the new one.
+            _probe_writable(absolute, target, cli)
+    _probe_writable(absolute.parent if existing == absolute else existing, target, cli)
+    return target
+
+
+def _probe_writable(folder: Path, target: Path, cli: bool) -> None:
+    probe = folder / _side_name("probe", "new")
+    try:
+        os.mkdir(probe)
+        os.rmdir(probe)
+    except OSError as exc:
+        here = " (the current folder)" if folder == Path.cwd() else ""
+        fix = "choose a folder you can write with --out" if cli else "choose a folder you can write"
+        if exc.errno == errno.ENOSPC:
+            fix = "free some space, or " + fix
+        raise RunError(
+            f"Cannot write the run {target}: {folder}{here} cannot be written "
+            f"({exc.strerror or exc}). To fix it, {fix}."
+        ) from exc
+
+
+@contextmanager
+def reserve_run_folder(
+    path: str | os.PathLike[str],
+    overwrite: bool = False,
+    *,
+    pick_free: bool = False,
+    cli: bool = False,
+) -> Iterator[Path]:
+    """Check and claim a run folder for a run about to be trained; release it if none is saved.
+
+    A missing folder is created (empty, with a hidden marker naming this
+    process), so another ``brainkit train`` cannot pick it meanwhile; on
+    leaving the block, a folder still holding no run is removed again.
+
+    Parameters
+    ----------
+    path : str or path
+        The run folder.
+    overwrite : bool
+        Whether an existing run may be replaced (it is not claimed).
+    pick_free : bool
+        If ``path`` is taken, claim ``path-2``, ``path-3``, ... instead.
+    cli : bool
+        Word the messages for ``brainkit train``.
+
+    Yields
+    ------
+    pathlib.Path
+        The folder claimed (to pass to :meth:`TrainResult.save`).
+    """
+    base = Path(path)
+    _sweep_run_leftovers(base.parent)
+    n = 1
+    while True:
+        candidate = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        if pick_free and os.path.lexists(candidate) and not _is_claimable(candidate):
+            n += 1
+            continue
+        check_run_folder(candidate, overwrite=overwrite and not pick_free, cli=cli)
+        if overwrite and not pick_free and (candidate / RUN_FILE).is_file():
+            yield candidate  # an existing run to replace: nothing to claim
+            return
+        made = _claim(candidate)
+        if made is not None:
+            break
+        if not pick_free:
+            raise RunError(
+                f"{candidate} was taken by another process meanwhile; "
+                f"{'choose another --out' if cli else 'choose another folder'}."
+            )
+        n += 1
+    try:
+        yield candidate
+    finally:
+        _release(candidate, made)
+
+
+def _claim(folder: Path) -> list[Path] | None:
+    """Claim ``folder`` with a marker; return the folders made for it, or None if taken."""
+    made: list[Path] = []
+    absolute = Path(os.path.abspath(folder))
+    try:
+        for parent in reversed(absolute.parents):
+            if not parent.exists():
+                try:
+                    os.mkdir(parent)
+                    made.append(parent)
+                except FileExistsError:
+                    pass
+        try:
+            os.mkdir(absolute)
+            made.append(absolute)
+        except FileExistsError:
+            if not _is_claimable(absolute):
+                return None
+            (absolute / WRITING_MARKER).unlink(missing_ok=True)  # a dead writer's claim
+        try:
+            fd = os.open(absolute / WRITING_MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return None
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{os.getpid()} {_host()}\n")
+    except OSError as exc:
+        _release(absolute, made)
+        raise write_error(folder, exc) from exc
+    return made
+
+
+def _release(folder: Path, made: list[Path]) -> None:
+    """Remove this process's claim on ``folder`` and the empty folders made for it."""
+    owner = _marker_owner(folder)
+    if owner == (os.getpid(), _host()):
+        (folder / WRITING_MARKER).unlink(missing_ok=True)
+    for directory in reversed(made):
+        try:
+            os.rmdir(directory)  # only if empty: a saved run stays
+        except OSError:
+            break
+
+
+def _swap_in(staging: Path, target: Path, overwrite: bool) -> None:
+    """Rename the complete ``staging`` folder to ``target``, keeping the user's files of an old run."""
+    if os.path.lexists(target) and _is_claimable(target):
+        (target / WRITING_MARKER).unlink(missing_ok=True)
+        try:
+            os.replace(staging, target)  # onto an empty folder (POSIX)
+            return
+        except OSError:
+            try:
+                os.rmdir(target)
+            except OSError as exc:
+                raise _race(target) from exc
+    if not os.path.lexists(target):
+        try:
+            os.rename(staging, target)
+        except OSError as exc:
+            if os.path.lexists(target):
+                raise _race(target) from exc
+            raise write_error(target, exc) from exc
+        return
+    check_run_folder(target, overwrite=overwrite)  # taken or changed while training
+    old = target.parent / _side_name(target.name, "old")
+    try:
+        os.replace(target, old)
+    except OSError as exc:
+        raise write_error(target, exc) from exc
+    try:
+        os.replace(staging, target)
+    except OSError as exc:
+        os.replace(old, target)
+        raise write_error(target, exc) from exc
+    _restore_user_files(old, target)
+
+
+def _race(target: Path) -> RunError:
+    return RunError(
+        f"{target} was written by another process while this run was saved; "
+        "save this run to another folder."
+    )
+
+
+def _restore_user_files(old: Path, target: Path) -> bool:
+    """Move what is not brainkit's from the replaced run ``old`` into ``target``; drop ``old``.
+
+    Returns False (and keeps ``old``) if anything of the user's could not be moved.
+    """
+    kept = True
+    try:
+        entries = list(os.scandir(old))
+    except OSError:
+        return False
+    for entry in entries:
+        if entry.name in BRAINKIT_FILES or entry.name == WRITING_MARKER:
+            continue
+        dest = target / entry.name
+        try:
+            if os.path.lexists(dest):
+                kept = False
+                continue
+            os.rename(entry.path, dest)
+        except OSError:
+            kept = False
+    if kept:
+        shutil.rmtree(old, ignore_errors=True)
+    return kept
+
+
+def _sweep_run_leftovers(folder: Path) -> None:
+    """Finish or undo what saves killed in ``folder`` left (only those whose writer is gone).
+
+    A ``.NAME.~bk-PID-HOST-XXXX.new`` folder is an unfinished run: removed. A
+    ``.NAME...old`` folder is the run a killed save was replacing: put back as
+    ``NAME`` if no run took its place, else the user's files in it are moved
+    into the new run. Never raises.
+    """
+    try:
+        entries = list(os.scandir(folder if str(folder) else "."))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        writer = temp_writer(entry.name)
+        if writer is None and _LEGACY_RE.match(entry.name):
+            _sweep_legacy(entry, now)
+            continue
+        if writer is None or not entry.name.endswith((".new", ".old")):
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if not (writer_gone(*writer) or age > _STALE_AFTER):
+            continue
+        path = Path(entry.path)
+        if entry.name.endswith(".new"):
+            shutil.rmtree(path, ignore_errors=True)
+            continue
+        name = entry.name[1 : entry.name.rindex(".~bk-")]
+        target = path.with_name(name)
+        try:
+            if not os.path.lexists(target):
+                os.rename(path, target)  # killed between its two renames: the old run is back
+            elif target.is_dir():
+                _restore_user_files(path, target)
+        except OSError:
+            continue
+
+
+# Staging folders of brainkit releases that did not name their writer (tempfile.mkdtemp's 8
+# characters, or ".NAME.old-PID"): removed once a day old, and only if they hold nothing else.
+_LEGACY_RE = re.compile(r"^\..+\.([A-Za-z0-9_]{8}|old-\d+)$")
+
+
+def _sweep_legacy(entry: os.DirEntry, now: float) -> None:
+    try:
+        if not entry.is_dir(follow_symlinks=False):
+            return
+        if now - entry.stat(follow_symlinks=False).st_mtime <= _STALE_AFTER:
+            return
+        names = set(os.listdir(entry.path))
+        if names <= BRAINKIT_FILES and MODEL_FILE in names:  # brainkit's and nothing else
+            shutil.rmtree(entry.path, ignore_errors=True)
+    except OSError:
+        return
+
+
+def _draw_figures(result: TrainResult, folder: Path) -> None:
+    """Draw the run's figures into ``folder``; a figure that fails is reported, not fatal."""
+    import logging
+
+    from brainkit.run_figures import write_run_figures
+
+    try:
+        write_run_figures(result, folder)
+    except OSError as exc:
+        raise write_error(folder, exc) from exc
+    except Exception as exc:  # noqa: BLE001 - the run is worth more than its figures
+        if isinstance(exc.__cause__, OSError):
+            raise
+        logging.getLogger("brainkit").warning(
+            "The run's figures could not be drawn (%s); the run is saved without them.", exc
+        )
 
 
 def _positive_int(name: str, value: Any) -> int | None:
@@ -482,7 +980,60 @@ def train(
         fit_settings=fit_settings,
     )
     result._data = data  # the data set it was trained on, so plots need no second load
+    _check_finite(result)
     return result
+
+
+def _check_finite(result: TrainResult) -> None:
+    """Raise :class:`TrainingDiverged` if a loss or metric of any epoch is NaN or infinite."""
+    bad_epoch, bad_keys = None, []
+    for key, values in result.history.items():
+        for epoch, value in enumerate(values, start=1):
+            if not math.isfinite(value):
+                if bad_epoch is None or epoch < bad_epoch:
+                    bad_epoch, bad_keys = epoch, [key]
+                elif epoch == bad_epoch:
+                    bad_keys.append(key)
+                break
+    if bad_epoch is None:
+        test_loss = result.metrics.get("test_loss")
+        if isinstance(test_loss, float) and not math.isfinite(test_loss):
+            bad_epoch, bad_keys = result.metrics.get("epochs"), ["test_loss"]
+        else:
+            return
+    rate = result.recipe.get("learning_rate")
+    shown = f" ({rate:g})" if isinstance(rate, (int, float)) else ""
+    raise TrainingDiverged(
+        f"Training diverged: {', '.join(bad_keys)} became NaN or infinite in epoch {bad_epoch} of "
+        f"{len(next(iter(result.history.values()), [])) or result.metrics.get('epochs')}. "
+        f"The learning rate{shown} is too large for {result.architecture} on "
+        f"{result.dataset_name}: try a smaller one (ten times smaller, or the recipe's default; "
+        "--learning-rate on the command line, learning_rate= in Python).",
+        result,
+    )
+
+
+def check_image_data(data: Any) -> None:
+    """Raise :class:`RunError` unless ``data`` holds images, as ``brainkit train`` needs.
+
+    The architectures of ``brainkit train`` and the figures of a run are made
+    for images (``(N, height, width)`` inputs such as Fashion-MNIST's); a
+    tabular data set such as ``hotdog`` (a few features per example) is refused
+    with what to use instead.
+    """
+    shape = tuple(np.shape(data.x_train))
+    if len(shape) >= 3:
+        return
+    what = f"{shape[1]} numbers per example" if len(shape) == 2 else "one number per example"
+    instead = (
+        "the hot-dog perceptron has its own command: brainkit hotdog (see brainkit hotdog --help)"
+        if data.name == "hotdog"
+        else "use an image data set"
+    )
+    raise RunError(
+        f"Data set {data.name!r} holds {what}, not images: brainkit train trains image "
+        f"classifiers (fashion_mnist, mnist, fashion_mnist_sample). For {data.name!r}, {instead}."
+    )
 
 
 def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainResult:
@@ -510,21 +1061,57 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
         name for name in (RUN_FILE, MODEL_FILE, METRICS_FILE) if not (folder / name).is_file()
     ]
     if missing:
+        if (owner := _live_claim(folder)) is not None:
+            raise RunError(
+                f"{folder} is still being trained by brainkit train (process {owner[0]}); "
+                "wait until it has saved the run."
+            )
         raise RunError(f"{folder} is not a brainkit run: {', '.join(missing)} missing.")
-    try:
-        meta = json.loads((folder / RUN_FILE).read_text())
-        metrics = json.loads((folder / METRICS_FILE).read_text())
-        history = (
-            json.loads((folder / HISTORY_FILE).read_text())
-            if (folder / HISTORY_FILE).is_file()
-            else {}
-        )
-    except ValueError as exc:
-        raise RunError(f"{folder} has a damaged JSON file ({exc}); train the run again.") from exc
+    meta = _read_json(folder / RUN_FILE, dict)
+    metrics = _read_json(folder / METRICS_FILE, dict)
+    history_raw = (
+        _read_json(folder / HISTORY_FILE, dict) if (folder / HISTORY_FILE).is_file() else {}
+    )
+    run_file = folder / RUN_FILE
     if meta.get("format") != RUN_FORMAT:
         raise RunError(
-            f"{folder} was written in run format {meta.get('format')!r}; this brainkit reads {RUN_FORMAT}."
+            f"{run_file} says run format {meta.get('format')!r}; this brainkit reads format "
+            f"{RUN_FORMAT}. A run of a newer brainkit needs that brainkit; otherwise the file "
+            "is damaged: train the run again."
         )
+    architecture = _field(run_file, meta, "architecture", str, "a name such as 'mlp'")
+    dataset_name = _field(run_file, meta, "dataset", str, "a data set name such as 'fashion_mnist'")
+    class_names = _field(run_file, meta, "class_names", list, "a list of class names")
+    if not class_names or not all(isinstance(c, str) for c in class_names):
+        raise _damaged(run_file, "class_names", "a non-empty list of class names", class_names)
+    input_shape = _field(run_file, meta, "input_shape", list, "a list such as [28, 28]", [28, 28])
+    if not input_shape or not all(_is_int(n) and n > 0 for n in input_shape):
+        raise _damaged(
+            run_file, "input_shape", "a list of positive integers such as [28, 28]", input_shape
+        )
+    recipe_dict = _field(run_file, meta, "recipe", dict, "the recipe (a JSON object)")
+    seconds = _field(run_file, meta, "seconds", (int, float), "a number of seconds", 0.0)
+    history = {}
+    for key, values in history_raw.items():
+        if not isinstance(values, list) or not all(
+            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values
+        ):
+            raise _damaged(folder / HISTORY_FILE, key, "a list of numbers (one per epoch)", values)
+        history[key] = [math.nan if v is None else float(v) for v in values]
+    fit_settings = metrics.get("fit_settings") or {}
+    if not isinstance(fit_settings, dict):
+        raise _damaged(folder / METRICS_FILE, "fit_settings", "a JSON object", fit_settings)
+    from brainkit.architectures import Recipe
+
+    try:
+        recipe = Recipe(
+            **{**recipe_dict, "metrics": tuple(recipe_dict.get("metrics", ("accuracy",)))}
+        )
+    except (TypeError, ValueError) as exc:
+        raise RunError(
+            f"{run_file} holds a recipe this brainkit cannot use ({exc}); the file was edited "
+            "or damaged: restore its 'recipe' field or train the run again."
+        ) from exc
     from brainkit import runtime
 
     keras = runtime.import_keras(backend)
@@ -533,35 +1120,101 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
         # backend; the model is compiled again from the run's recipe below.
         model = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True, compile=False)
     except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file
-        raise RunError(f"Cannot load {folder / MODEL_FILE}: {exc}") from exc
-    from brainkit.architectures import Recipe
-
+        raise RunError(
+            f"Cannot load {folder / MODEL_FILE}: {str(exc).rstrip('.')}. The file is damaged or not a Keras model: "
+            "train the run again."
+        ) from exc
+    shape = tuple(int(n) for n in input_shape)
+    _check_model_fits(folder, model, shape, class_names)
     try:
-        recipe = Recipe(
-            **{**meta["recipe"], "metrics": tuple(meta["recipe"].get("metrics", ("accuracy",)))}
+        model.compile(
+            **recipe.compile_arguments(), jit_compile=_fastfit.best_jit_compile(model, shape)
         )
     except (TypeError, ValueError) as exc:
         raise RunError(
-            f"{folder / RUN_FILE} holds a recipe this brainkit cannot use: {exc}"
+            f"{run_file} holds a recipe this brainkit cannot compile ({exc}); restore its "
+            "'recipe' field or train the run again."
         ) from exc
-    input_shape = tuple(meta.get("input_shape", (28, 28)))
-    model.compile(
-        **recipe.compile_arguments(), jit_compile=_fastfit.best_jit_compile(model, input_shape)
-    )
     return TrainResult(
         model=model,
         history=history,
         metrics=metrics,
-        class_names=tuple(meta["class_names"]),
-        recipe=dict(meta["recipe"]),
-        architecture=meta["architecture"],
-        dataset_name=meta["dataset"],
-        seconds=float(meta.get("seconds", 0.0)),
-        input_shape=input_shape,
+        class_names=tuple(class_names),
+        recipe=dict(recipe_dict),
+        architecture=architecture,
+        dataset_name=dataset_name,
+        seconds=float(seconds),
+        input_shape=shape,
         fit_path=str(metrics.get("fit_path", "keras-fit")),
-        fit_settings=dict(metrics.get("fit_settings") or {}),
+        fit_settings=dict(fit_settings),
         path=folder,
     )
+
+
+def _read_json(path: Path, kind: type) -> Any:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RunError(
+            f"Cannot read {path}: {exc.strerror or exc}. Check the file's permissions."
+        ) from exc
+    except ValueError as exc:
+        raise RunError(
+            f"{path} is damaged: it is not valid JSON ({exc}). Restore it from a copy or "
+            "train the run again."
+        ) from exc
+    if not isinstance(data, kind):
+        raise RunError(
+            f"{path} is damaged: it holds a JSON {type(data).__name__}, not an object. Restore "
+            "it from a copy or train the run again."
+        )
+    return data
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _damaged(path: Path, key: str, expected: str, got: Any) -> RunError:
+    shown = repr(got)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return RunError(
+        f"{path} is damaged: its field {key!r} should be {expected}, but it is {shown}. "
+        "Restore the field (or the file from a copy), or train the run again."
+    )
+
+
+def _field(path: Path, data: dict, key: str, kind: Any, expected: str, default: Any = None) -> Any:
+    if key not in data:
+        if default is not None:
+            return default
+        raise RunError(
+            f"{path} is damaged: its field {key!r} ({expected}) is missing. Restore the field "
+            "(or the file from a copy), or train the run again."
+        )
+    value = data[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _damaged(path, key, expected, value)
+    return value
+
+
+def _check_model_fits(folder: Path, model: Any, shape: tuple[int, ...], names: list) -> None:
+    """The model's input and output sizes must agree with run.json (a hand edit may break them)."""
+    try:
+        inputs = tuple(model.inputs[0].shape[1:])
+        outputs = int(model.outputs[0].shape[-1])
+    except (AttributeError, IndexError, TypeError):
+        return  # a subclassed model: nothing to compare with
+    if all(n is not None for n in inputs) and tuple(inputs) != shape:
+        raise _damaged(
+            folder / RUN_FILE, "input_shape", f"the model's input shape {list(inputs)}", list(shape)
+        )
+    if outputs != len(names):
+        raise RunError(
+            f"{folder / RUN_FILE} is damaged: it names {len(names)} classes in 'class_names' but "
+            f"the model has {outputs} outputs. Restore the field (or the file from a copy), or "
+            "train the run again."
+        )
 
 
 def _as_run(run: Any) -> TrainResult:

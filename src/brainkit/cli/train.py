@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -12,35 +11,67 @@ __all__ = ["COMMANDS"]
 DEFAULT_OUT = "brainkit-run"
 
 
-def _free_run_dir(base: Path) -> Path:
-    """``base``, or ``base-2``, ``base-3``, ... : never an existing folder."""
-    if not base.exists():
-        return base
-    n = 2
-    while base.with_name(f"{base.name}-{n}").exists():
-        n += 1
-    return base.with_name(f"{base.name}-{n}")
-
-
 @click.command()
-@click.option("--arch", "arch", default="mlp", show_default=True, help="Architecture; see `brainkit archs`.")
-@click.option("--dataset", default=None, help="Data set (default: fashion_mnist, or the embedded sample if it is nowhere).")
-@click.option("--epochs", type=int, default=None, help="Passes over the training set (default: the recipe's).")
-@click.option("--batch-size", type=int, default=None, help="Examples per step (default: the recipe's).")
-@click.option("--learning-rate", type=float, default=None, help="Optimizer learning rate (default: the recipe's).")
-@click.option("--seed", type=int, default=None, help="Seed Python, NumPy and the backend for a reproducible run.")
+@click.option(
+    "--arch", "arch", default="mlp", show_default=True, help="Architecture; see `brainkit archs`."
+)
+@click.option(
+    "--dataset",
+    default=None,
+    help="Data set (default: fashion_mnist, or the embedded sample if it is nowhere).",
+)
+@click.option(
+    "--epochs", type=int, default=None, help="Passes over the training set (default: the recipe's)."
+)
+@click.option(
+    "--batch-size", type=int, default=None, help="Examples per step (default: the recipe's)."
+)
+@click.option(
+    "--learning-rate",
+    type=float,
+    default=None,
+    help="Optimizer learning rate (default: the recipe's).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed Python, NumPy and the backend for a reproducible run.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help=f"Run folder to write. Default: ./{DEFAULT_OUT} (or {DEFAULT_OUT}-2, ... if it exists).",
+    help=f"Run folder to write (checked before training). Default: ./{DEFAULT_OUT} "
+    f"(or {DEFAULT_OUT}-2, ... if it is taken).",
 )
-@click.option("--overwrite", is_flag=True, help="Replace --out if it already holds a run.")
-@click.option("--distribute", type=click.Choice(["none", "auto", "data_parallel"]), default="none", show_default=True,
-              help="Data-parallel training across devices (JAX backend).")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the run in --out: brainkit's files are replaced, your other files there are kept.",
+)
+@click.option(
+    "--distribute",
+    type=click.Choice(["none", "auto", "data_parallel"]),
+    default="none",
+    show_default=True,
+    help="Data-parallel training across devices (JAX backend).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; print only the results.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG figures.")
-def train(arch, dataset, epochs, batch_size, learning_rate, seed, out, overwrite, distribute, quiet, no_plots):
+def train(
+    arch,
+    dataset,
+    epochs,
+    batch_size,
+    learning_rate,
+    seed,
+    out,
+    overwrite,
+    distribute,
+    quiet,
+    no_plots,
+):
     """Train a brain and save the run: model, metrics, history and plots.
 
     With no options: the 128-unit MLP of the Keras "Introduction to Neural
@@ -50,58 +81,91 @@ def train(arch, dataset, epochs, batch_size, learning_rate, seed, out, overwrite
     """
     import brainkit
     from brainkit.datasets import DataNotFoundError, load
+    from brainkit.training import check_image_data, reserve_run_folder
 
     for name, value in (("--epochs", epochs), ("--batch-size", batch_size)):
         if value is not None and value < 1:
             raise click.BadParameter(f"must be at least 1, got {value}.", param_hint=name)
     if learning_rate is not None and not learning_rate > 0:
-        raise click.BadParameter(f"must be positive, got {learning_rate}.", param_hint="--learning-rate")
-    if out is not None and out.exists() and not overwrite:
-        raise click.ClickException(f"{out} already exists; pass --overwrite to replace it, or choose another --out.")
-    target = out if out is not None else _free_run_dir(Path(DEFAULT_OUT))
+        raise click.BadParameter(
+            f"must be positive, got {learning_rate}.", param_hint="--learning-rate"
+        )
     from brainkit import architectures
 
     architectures.get(arch)  # fail fast on an unknown name, before loading data
 
-    if dataset is None:
-        try:
-            data = load("fashion_mnist", quiet=quiet)
-        except DataNotFoundError as exc:
-            click.secho(
-                "notice: the full Fashion-MNIST is not on this machine and could not be downloaded, so this run "
-                "uses the embedded 5,000/1,000-image sample (accuracy will be lower).\n"
-                f"        {str(exc).splitlines()[0]}",
-                fg="yellow",
-                err=True,
-            )
-            data = load("fashion_mnist_sample")
-    else:
-        data = load(dataset, quiet=quiet)
-    click.echo(f"data: {data!r}")
+    # The run folder is checked and claimed before anything is spent on training: a folder that
+    # cannot be written, or is taken, is an error now, not after the training (see the docs'
+    # "What brainkit guarantees"). The default picks brainkit-run, brainkit-run-2, ... atomically.
+    with reserve_run_folder(
+        out if out is not None else Path(DEFAULT_OUT),
+        overwrite=overwrite,
+        pick_free=out is None,
+        cli=True,
+    ) as target:
+        if dataset is None:
+            try:
+                data = load("fashion_mnist", quiet=quiet)
+            except DataNotFoundError as exc:
+                click.secho(
+                    "notice: the full Fashion-MNIST is not on this machine and could not be downloaded, so this run "
+                    "uses the embedded 5,000/1,000-image sample (accuracy will be lower).\n"
+                    f"        {str(exc).splitlines()[0]}",
+                    fg="yellow",
+                    err=True,
+                )
+                data = load("fashion_mnist_sample")
+        else:
+            data = load(dataset, quiet=quiet)
+        check_image_data(data)
+        click.echo(f"data: {data!r}")
 
-    result = brainkit.train(
-        arch,
-        data,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        seed=seed,
-        verbose=0 if quiet else "auto",
-        distribute=None if distribute == "none" else distribute,
-    )
-    m = result.metrics
-    click.echo(
-        f"{result.architecture} on {m['dataset']} ({m['backend']}): test accuracy {m['test_accuracy']:.4f}, "
-        f"test loss {m['test_loss']:.4f}, {m['epochs']} epochs in {m['train_seconds']:.1f} s"
-    )
-    result.save(target, overwrite=overwrite)
-    if not no_plots:
-        from brainkit.run_figures import write_run_figures
-
-        write_run_figures(result, target)
+        result = brainkit.train(
+            arch,
+            data,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            seed=seed,
+            verbose=0 if quiet else "auto",
+            distribute=None if distribute == "none" else distribute,
+        )
+        m = result.metrics
+        click.echo(
+            f"{result.architecture} on {m['dataset']} ({m['backend']}): test accuracy {m['test_accuracy']:.4f}, "
+            f"test loss {m['test_loss']:.4f}, {m['epochs']} epochs in {m['train_seconds']:.1f} s"
+        )
+        _save(result, target, overwrite, figures=not no_plots)
     click.echo(f"saved the run to {target}/")
     for path in sorted(target.iterdir()):
         click.echo(f"  {path.name}")
+
+
+def _save(result, target: Path, overwrite: bool, figures: bool) -> None:
+    """Save the trained run; if it cannot be written after all, save it elsewhere and say where."""
+    import tempfile
+
+    from brainkit.training import RunError
+
+    try:
+        result.save(target, overwrite=overwrite, figures=figures)
+        return
+    except RunError as exc:
+        if not isinstance(exc.__cause__, OSError):
+            raise
+        problem = str(exc)
+    # Written after the checks made before training (a full disk, a folder made read-only
+    # meanwhile): the trained model is not lost.
+    try:
+        rescue = Path(tempfile.mkdtemp(prefix="brainkit-run-rescued-"))
+        result.save(rescue, figures=figures)
+    except (OSError, RunError) as exc:
+        raise click.ClickException(
+            f"{problem} The run could not be saved anywhere else either ({exc})."
+        ) from exc
+    raise click.ClickException(
+        f"{problem}\nThe trained run was saved to {rescue}/ instead: move it where you want it (mv {rescue} ...)."
+    )
 
 
 @click.command()
@@ -116,7 +180,9 @@ def evaluate(run, dataset, split, as_json):
     result = brainkit.load_run(run)
     values = brainkit.evaluate(result, dataset=dataset, split=split)
     if as_json:
-        click.echo(json.dumps(values, indent=2))
+        from brainkit.training import strict_json
+
+        click.echo(strict_json(values))
     else:
         click.echo(
             f"{result.architecture} ({run}) on {dataset or result.dataset_name} {split}: "
@@ -167,7 +233,7 @@ def plot(run):
     from brainkit.run_figures import write_run_figures
 
     result = brainkit.load_run(run)
-    for path in write_run_figures(result, run):
+    for path in write_run_figures(result, run, cli=True):
         click.echo(f"wrote {path}")
 
 
