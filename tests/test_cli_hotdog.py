@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from matplotlib.colors import to_rgb
+from matplotlib.image import imread
 
 from brainkit.cli import main
 
@@ -94,16 +97,31 @@ def test_xor_does_not_converge(run):
     assert run("--xor").output == result.output  # --xor implies --learn
 
 
+def _share(image, colour):
+    """The fraction of an RGBA image's pixels within 3/255 of ``colour``."""
+    return float(np.mean(np.abs(image[..., :3] - np.array(to_rgb(colour))).max(axis=-1) <= 3 / 255))
+
+
 def test_plots(run, tmp_path):
-    diagram = tmp_path / "hotdog.png"
-    result = run("--ketchup", "--plot", str(diagram))
-    assert result.exit_code == 0, result.output
-    assert diagram.stat().st_size > 10_000
+    for flag, output, other in (
+        ("--ketchup", "#e9c46a", "#d9dee5"),
+        ("--mustard", "#d9dee5", "#e9c46a"),
+    ):
+        diagram = tmp_path / f"{flag[2:]}.png"
+        result = run(flag, "--plot", str(diagram))
+        assert result.exit_code == 0, result.output
+        assert f"wrote {diagram}" in result.output
+        image = imread(diagram)
+        assert image.shape[1] == 1100  # 10 inches wide at 110 dpi
+        # the output node: yellow for "hot dog", grey for "not a hot dog"
+        assert _share(image, output) > 0.005 and _share(image, other) < 0.001
     boundary = tmp_path / "sub" / "learning.png"
     result = run("--learn", "--seed", "1", "--plot", str(boundary))
     assert result.exit_code == 0, result.output
-    assert boundary.stat().st_size > 10_000
-    assert str(boundary) in result.output
+    assert f"wrote {boundary}" in result.output
+    image = imread(boundary)
+    yellow, grey = (0.75 * np.array(to_rgb(c)) + 0.25 for c in ("#e9c46a", "#d9dee5"))
+    assert _share(image, yellow) > 0.1 and _share(image, grey) > 0.05  # both sides of the line
 
 
 def test_listed_in_help():

@@ -145,11 +145,12 @@ def test_truth_table():
         ([1, -1, 0], "must be 0 or 1"),
         ([1, float("nan"), 0], "must be 0 or 1"),
         (["a", "b", "c"], "0 or 1"),
-        ("110", "text"),
-        (1, "single number"),
+        ("110", "got '110'"),
+        (1, "3 inputs.*got a single number"),
         ({"ketchup": 1, "mustard": 1}, "missing 'bun'"),
         ({"ketchup": 1, "mustard": 1, "bun": 0, "relish": 1}, "unknown 'relish'"),
-        ([[1, 0, 1], [1, 0]], "0/1 values"),
+        ([[1, 0, 1], [1, 0]], "a list of 3 values per example"),
+        ([[1, 0, 1], [1, 5, 0]], "got 5 for mustard in example 1"),
     ],
 )
 def test_bad_inputs(bad, words):
@@ -163,8 +164,8 @@ def test_bad_inputs(bad, words):
     ("weights", "words"),
     [
         ((6, 2), "Expected 3 weights"),
-        (("a", "b", "c"), "must be numbers"),
-        ("6,2,3", "text"),
+        (("a", "b", "c"), "flat list of numbers"),
+        ("6,2,3", "flat list of numbers"),
         ((6, float("inf"), 3), "finite"),
         ((), "one number per input"),
         (5, "one number per input"),
@@ -180,7 +181,7 @@ def test_bad_threshold_and_names():
         Perceptron(threshold=float("nan"))
     with pytest.raises(PerceptronError, match="threshold"):
         Perceptron(threshold="4")  # type: ignore[arg-type]
-    with pytest.raises(PerceptronError, match="list of names"):
+    with pytest.raises(PerceptronError, match="list of different names"):
         Perceptron(input_names="abc")
     with pytest.raises(PerceptronError, match="different"):
         Perceptron(input_names=("a", "a", "b"))
@@ -189,7 +190,7 @@ def test_bad_threshold_and_names():
 def test_bad_fit_arguments():
     X, y = hotdog_truth_table()
     p = Perceptron()
-    with pytest.raises(PerceptronError, match="one 0/1 label per example"):
+    with pytest.raises(PerceptronError, match=r"one per example \(8 here\)"):
         p.fit(X, y[:5])
     with pytest.raises(PerceptronError, match="Labels must be 0 or 1"):
         p.fit(X, y * 2)
@@ -201,6 +202,21 @@ def test_bad_fit_arguments():
         p.fit([1, 1, 0], [1])
     with pytest.raises(PerceptronError, match="Expected 3 weights"):
         p.fit(X, y, initial_weights=(1, 2))
+    with pytest.raises(PerceptronError, match="no examples"):
+        p.fit(np.zeros((0, 3)), [])
+    with pytest.raises(PerceptronError, match="seed"):
+        p.fit(X, y, seed=-1)
+    with pytest.raises(TypeError):
+        p.fit(X, y, 0.5)  # the options are keyword-only
+    with pytest.raises(PerceptronError, match="table of examples"):
+        train_perceptron([1, 1, 0], [1])
+
+
+def test_check_inputs():
+    p = Perceptron()
+    one = p.check_inputs({"bun": True, "ketchup": 1, "mustard": 0})
+    assert one.dtype == np.uint8 and one.tolist() == [1, 0, 1]  # in input order
+    assert p.check_inputs([[1, 1, 0], [0, 0, 1]]).shape == (2, 3)
 
 
 # --------------------------------------------------------------------------- learning
@@ -266,7 +282,6 @@ def test_history_records_every_update_and_replays():
     assert np.allclose(replayed[-1][1], result.weights)
     assert replayed[-1][2] == pytest.approx(result.bias)
     assert len(result.states()) == len(result.updates) + 1
-    assert result.history is result.updates
 
 
 def test_starting_from_the_book_needs_no_updates():
@@ -323,6 +338,19 @@ def test_make_hotdog_data():
         make_hotdog_data(noise=0.9)
     with pytest.raises(PerceptronError, match="n must"):
         make_hotdog_data(n=0)
+
+
+def test_datasets_own_the_table_and_do_not_import_the_perceptron():
+    code = (
+        "import sys\n"
+        "from brainkit import datasets\n"
+        "data = datasets.load('hotdog')\n"
+        "assert 'brainkit.perceptron' not in sys.modules, 'datasets imported the perceptron'\n"
+        "print(data.x_train.tolist(), data.y_train.tolist())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    X, y = hotdog_truth_table()
+    assert out.stdout.strip() == f"{X.tolist()} {y.tolist()}"
 
 
 def test_load_hotdog_dataset():

@@ -1,40 +1,65 @@
 """``brainkit hotdog``: Rosenblatt's hot-dog perceptron from *Deep Learning Illustrated*, ch. 6.
 
-Only click is imported at module level; NumPy, matplotlib and
-:mod:`brainkit.perceptron` are imported when the command runs.
+Like every command module, this one imports only click at start-up, so that
+``brainkit --help`` stays fast: :mod:`brainkit.perceptron` (NumPy) and its
+plots (matplotlib) are imported when the command runs.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import click
 
 __all__ = ["COMMANDS"]
 
 
-def _parse_weights(ctx: click.Context, param: click.Parameter, value: str | None):  # type: ignore[no-untyped-def]
-    """Turn ``"6,2,3"`` into ``(6.0, 2.0, 3.0)``; the count is checked later."""
+def _weights(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """Turn ``"6,2,3"`` into ``(6.0, 2.0, 3.0)``; the count is checked by the command."""
     if value is None:
         return None
-    parts = [p.strip() for p in value.split(",")]
-    if any(p == "" for p in parts):
-        raise click.BadParameter(
-            f"{value!r} has an empty entry; give numbers separated by commas, e.g. 6,2,3."
-        )
     weights = []
-    for part in parts:
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            raise click.BadParameter(
+                f"{value!r} has an empty entry; give numbers separated by commas, e.g. 6,2,3."
+            )
         try:
-            number = float(part)
+            weights.append(float(part))
         except ValueError:
             raise click.BadParameter(
                 f"{part!r} is not a number; give numbers separated by commas, e.g. 6,2,3."
             ) from None
-        if not math.isfinite(number):
+        if not math.isfinite(weights[-1]):
             raise click.BadParameter(f"{part!r} is not a finite number; e.g. 6,2,3.")
-        weights.append(number)
     return tuple(weights)
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter("must be a finite number, e.g. 4.")
+    return value
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise click.BadParameter("must be a number greater than 0, e.g. 1.")
+    return value
+
+
+def _picture(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    from matplotlib.figure import Figure
+
+    if (
+        value is not None
+        and value.suffix.lower().lstrip(".") not in Figure().canvas.get_supported_filetypes()
+    ):
+        raise click.BadParameter(
+            f"cannot save a picture as {value.name!r}; end the name with .png (or .svg, .pdf)."
+        )
+    return value
 
 
 @click.command("hotdog")
@@ -43,16 +68,15 @@ def _parse_weights(ctx: click.Context, param: click.Parameter, value: str | None
 @click.option("--bun/--no-bun", default=False, help="Is there a bun? (default: no)")
 @click.option(
     "--weights",
-    callback=_parse_weights,
+    callback=_weights,
     metavar="W1,W2,W3",
-    default=None,
     help="Weights for ketchup, mustard, bun. Default: the book's 6,2,3. "
     "With --learn: the starting weights (default: zeros, or random with --seed).",
 )
 @click.option(
     "--threshold",
     type=float,
-    default=None,
+    callback=_finite,
     help="Output 1 when the weighted sum is strictly greater than this. Default: 4. "
     "With --learn: the starting threshold, i.e. minus the starting bias (default 0).",
 )
@@ -77,18 +101,18 @@ def _parse_weights(ctx: click.Context, param: click.Parameter, value: str | None
     type=float,
     default=1.0,
     show_default=True,
+    callback=_positive,
     help="With --learn: size of each nudge (> 0).",
 )
 @click.option(
     "--seed",
     type=click.IntRange(min=0),
-    default=None,
     help="With --learn: start from random weights drawn with this seed.",
 )
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
+    callback=_picture,
     metavar="PATH.png",
     help="Save a picture: the perceptron diagram, or with --learn the decision boundary while learning.",
 )
@@ -125,146 +149,69 @@ def hotdog(
       brainkit hotdog --learn --seed 1 --plot learning.png
       brainkit hotdog --xor
     """
-    from brainkit.perceptron import PerceptronError
+    from brainkit import perceptron as P
 
-    if plot is not None:
-        _check_plot_path(plot)
-    try:
-        if learn or xor:
-            _learn(weights, threshold, xor, epochs, learning_rate, seed, plot)
-        else:
-            _ask(ketchup, mustard, bun, weights, threshold, plot)
-    except PerceptronError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def _check_count(weights: tuple[float, ...] | None, n: int, names: str) -> None:
-    if weights is not None and len(weights) != n:
+    names = ("x1", "x2") if xor else P.HOTDOG_INPUTS
+    if weights is not None and len(weights) != len(names):
         raise click.BadParameter(
-            f"needs {n} numbers, one per input ({names}), got {len(weights)}; "
-            f"e.g. --weights {','.join(['6', '2', '3'][:n])}.",
+            f"needs {len(names)} numbers, one per input ({', '.join(names)}), got {len(weights)}; "
+            f"e.g. --weights {','.join(['6', '2', '3'][: len(names)])}.",
             param_hint="'--weights'",
         )
-
-
-def _check_threshold(threshold: float | None) -> None:
-    if threshold is not None and not math.isfinite(threshold):
-        raise click.BadParameter("must be a finite number, e.g. 4.", param_hint="'--threshold'")
-
-
-def _check_plot_path(plot: Path) -> None:
-    from matplotlib.figure import Figure
-
-    kinds = Figure().canvas.get_supported_filetypes()
-    suffix = plot.suffix.lower().lstrip(".")
-    if suffix not in kinds:
-        raise click.BadParameter(
-            f"cannot save a picture as {plot.name!r}; end the name with .png (or .svg, .pdf).",
-            param_hint="'--plot'",
-        )
-
-
-def _save(fig, plot: Path) -> None:  # type: ignore[no-untyped-def]
-    from brainkit.viz.data import save_figure
-
     try:
-        path = save_figure(fig, plot)
-    except (OSError, ValueError) as exc:
-        raise click.ClickException(f"Could not save the picture to {plot}: {exc}") from exc
-    click.echo(f"wrote {path}")
-
-
-def _ask(
-    ketchup: bool,
-    mustard: bool,
-    bun: bool,
-    weights: tuple[float, ...] | None,
-    threshold: float | None,
-    plot: Path | None,
-) -> None:
-    from brainkit.perceptron import BOOK_THRESHOLD, BOOK_WEIGHTS, Perceptron
-
-    _check_count(weights, 3, "ketchup, mustard, bun")
-    _check_threshold(threshold)
-    p = Perceptron(weights or BOOK_WEIGHTS, BOOK_THRESHOLD if threshold is None else threshold)
-    x = [int(ketchup), int(mustard), int(bun)]
-    click.echo(p.explain(x))
-    click.echo("")
-    verdict = p.verdict(x)
-    click.echo(f"Verdict: {verdict.upper()}")
+        if not (learn or xor):
+            p = P.Perceptron(
+                weights or P.BOOK_WEIGHTS, P.BOOK_THRESHOLD if threshold is None else threshold
+            )
+            x = [int(ketchup), int(mustard), int(bun)]
+            click.echo(f"{p.explain(x)}\n\nVerdict: {p.verdict(x).upper()}")
+            drawing: Any = (p, x)
+        else:
+            X, y = P.xor_data() if xor else P.hotdog_truth_table()
+            click.echo(
+                "Learning XOR (1 when exactly one input is 1) with Rosenblatt's perceptron rule."
+                if xor
+                else "Learning the hot-dog truth table (8 rows, labelled by the book's perceptron) "
+                "with Rosenblatt's perceptron rule."
+            )
+            if weights is None and threshold is not None and seed is None:
+                weights = (0.0,) * len(names)
+            result = P.train_perceptron(
+                X,
+                y,
+                learning_rate=learning_rate,
+                epochs=epochs,
+                seed=seed,
+                initial_weights=weights,
+                initial_bias=None if threshold is None else -threshold,
+            )
+            click.echo(
+                "After each mistake: w <- w + rate * (target - output) * x,  "
+                "b <- b + rate * (target - output)\n"
+            )
+            for u in result.updates:
+                click.echo("  " + u.describe(result.input_names))
+            if not result.updates:
+                click.echo("  (no updates: the starting weights already get every example right)")
+            click.echo(f"\n{result.summary()}\n")
+            click.echo(
+                "The learned perceptron on the data:"
+                if result.converged
+                else "The final weights on the data (NO marks a mistake):"
+            )
+            click.echo(P.format_table(result.perceptron, X, y, show_sigmoid=False))
+            drawing = result
+    except P.PerceptronError as exc:
+        raise click.ClickException(str(exc)) from exc
     if plot is not None:
-        from brainkit.viz.perceptron_plots import plot_perceptron
+        from brainkit.viz.data import save_figure
+        from brainkit.viz.perceptron_plots import plot_decision_boundary, plot_perceptron
 
-        _save(plot_perceptron(p, x), plot)
-
-
-def _learn(
-    weights: tuple[float, ...] | None,
-    threshold: float | None,
-    xor: bool,
-    epochs: int,
-    learning_rate: float,
-    seed: int | None,
-    plot: Path | None,
-) -> None:
-    from brainkit.perceptron import (
-        format_table,
-        hotdog_truth_table,
-        train_perceptron,
-        xor_data,
-    )
-
-    _check_threshold(threshold)
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise click.BadParameter(
-            "must be a number greater than 0, e.g. 1.", param_hint="'--learning-rate'"
-        )
-    if xor:
-        X, y = xor_data()
-        _check_count(weights, 2, "x1, x2")
-        click.echo(
-            "Learning XOR (1 when exactly one input is 1) with Rosenblatt's perceptron rule."
-        )
-    else:
-        X, y = hotdog_truth_table()
-        _check_count(weights, 3, "ketchup, mustard, bun")
-        click.echo(
-            "Learning the hot-dog truth table (8 rows, labelled by the book's perceptron) "
-            "with Rosenblatt's perceptron rule."
-        )
-    initial_bias = None if threshold is None else -threshold
-    if weights is None and initial_bias is not None and seed is None:
-        weights = tuple(0.0 for _ in range(X.shape[1]))
-    result = train_perceptron(
-        X,
-        y,
-        learning_rate,
-        epochs,
-        seed,
-        initial_weights=weights,
-        initial_bias=initial_bias,
-    )
-    click.echo(
-        "After each mistake: w <- w + rate * (target - output) * x,  b <- b + rate * (target - output)"
-    )
-    click.echo("")
-    for u in result.updates:
-        click.echo("  " + u.describe(result.input_names))
-    if not result.updates:
-        click.echo("  (no updates: the starting weights already get every example right)")
-    click.echo("")
-    click.echo(result.summary())
-    click.echo("")
-    click.echo(
-        "The learned perceptron on the data:"
-        if result.converged
-        else "The final weights on the data (NO marks a mistake):"
-    )
-    click.echo(format_table(result.perceptron, X, y, show_sigmoid=False))
-    if plot is not None:
-        from brainkit.viz.perceptron_plots import plot_decision_boundary
-
-        _save(plot_decision_boundary(result), plot)
+        fig = plot_decision_boundary(drawing) if learn or xor else plot_perceptron(*drawing)
+        try:
+            click.echo(f"wrote {save_figure(fig, plot)}")
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"Could not save the picture to {plot}: {exc}") from exc
 
 
 COMMANDS = [hotdog]

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from brainkit.datasets import _mnist_family, _sample
+from brainkit.datasets import _mnist_family, _sample, hotdog
 from brainkit.datasets._base import (
     DataNotFoundError,
     Dataset,
@@ -48,6 +48,7 @@ __all__ = [
     "cache_root",
     "dataset_status",
     "fashion_mnist",
+    "hotdog",
     "list_datasets",
     "load",
     "mnist",
@@ -171,17 +172,7 @@ def _register_builtins() -> None:
         sample_status,
     )
 
-    def hotdog(**kwargs):  # type: ignore[no-untyped-def]
-        from brainkit.perceptron import load_hotdog_dataset
-
-        return load_hotdog_dataset()
-
-    register_dataset(
-        "hotdog",
-        hotdog,
-        "The hot-dog truth table of Deep Learning Illustrated ch. 6: ketchup, mustard, bun -> hot dog?",
-        ("not hot dog", "hot dog"),
-    )
+    register_dataset("hotdog", hotdog.load_hotdog_dataset, hotdog.DESCRIPTION, hotdog.CLASS_NAMES)
 
 
 _register_builtins()

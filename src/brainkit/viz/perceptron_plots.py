@@ -1,20 +1,16 @@
 """Pictures of the hot-dog perceptron: the diagram, step vs sigmoid, and learning.
 
-Every function returns a :class:`matplotlib.figure.Figure` built with the
-object-oriented API (no pyplot), so it works headless, in scripts and in
-notebooks. Save one with ``fig.savefig("name.png")``.
+Every function returns a :class:`matplotlib.figure.Figure` built without
+pyplot, so it works headless, in scripts and in notebooks.
 
-Examples
---------
 >>> from brainkit.perceptron import Perceptron, hotdog_truth_table, train_perceptron
->>> from brainkit.viz.perceptron_plots import plot_perceptron, plot_decision_boundary
 >>> fig = plot_perceptron(Perceptron(), [1, 1, 0])
 >>> fig = plot_decision_boundary(train_perceptron(*hotdog_truth_table()))
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
 from typing import Any
 
 import numpy as np
@@ -23,79 +19,63 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Patch
 
-from brainkit.perceptron import (
-    FitResult,
-    Perceptron,
-    PerceptronError,
-    Update,
-    _as_binary,
-    _as_labels,
-    _fmt,
-    sigmoid,
-)
+from brainkit.perceptron import FitResult, Perceptron, PerceptronError, sigmoid
 
 __all__ = ["plot_decision_boundary", "plot_perceptron", "plot_step_vs_sigmoid"]
 
 # Colours: one meaning each, everywhere.
-_ON = "#f4a261"  # an input that is present (1)
-_OFF = "#ffffff"  # an input that is absent (0)
-_POS = "#2a9d8f"  # positive weight
-_NEG = "#e76f51"  # negative weight
-_YES = "#e9c46a"  # output 1 / predicted hot dog region
-_NO = "#d9dee5"  # output 0 / predicted "not" region
-_INK = "#264653"
-_MISTAKE = "#d62828"
-_HOT = "#e76f51"  # target 1 marker
-_NOT = "#457b9d"  # target 0 marker
+_ON, _OFF = "#f4a261", "#ffffff"  # an input that is present (1) / absent (0)
+_POS, _NEG = "#2a9d8f", "#e76f51"  # positive / negative weight; also sigmoid / step
+_YES, _NO = "#e9c46a", "#d9dee5"  # output 1 / output 0, and those regions
+_HOT, _NOT = "#e76f51", "#457b9d"  # examples labelled 1 / 0
+_INK, _GREY, _MISTAKE = "#264653", "#6c757d", "#d62828"
 
 
-def _minus(text: str) -> str:
-    return text.replace("-", "\u2212")
+def _num(value: float) -> str:
+    """A number for a label: ``6``, ``2.5``, ``−4`` (with a real minus sign)."""
+    return f"{float(value) + 0.0:g}".replace("-", "\u2212")
 
 
-def _products(weights: Sequence[float], inputs: Sequence[float]) -> str:
-    """``6×1 + 2×1 − 2.5×0``: each weight times its input, signs tidied."""
-    out = ""
-    for i, (w, x) in enumerate(zip(weights, inputs, strict=True)):
-        term = f"{_fmt(abs(w))}\u00d7{int(x)}"
-        if i == 0:
-            out = ("\u2212" if w < 0 else "") + term
-        else:
-            out += f" {chr(0x2212) if w < 0 else '+'} {term}"
-    return out
-
-
-def _signed_sum(values: Sequence[float]) -> str:
+def _signed(values: Any, times: Any = None) -> str:
+    """``6 + 2 − 2.5``, or with ``times`` ``6×1 + 2×1 − 2.5×0``: a sum written out."""
     out = ""
     for i, v in enumerate(values):
-        s = _fmt(v)
-        if i == 0:
-            out = s.replace("-", "\u2212")
-        else:
-            out += f" \u2212 {s[1:]}" if s.startswith("-") else f" + {s}"
+        term = _num(abs(v)) + ("" if times is None else f"\u00d7{times[i]}")
+        sign = "\u2212" if v < 0 else "+"
+        out += (sign.strip("+") + term) if i == 0 else f" {sign} {term}"
     return out
+
+
+def _writer(ax: Any) -> Any:
+    """``write(x, y, text, size, **style)``: centred, dark text on ``ax``."""
+
+    def write(x: float, y: float, text: str, size: float = 10.5, **style: Any) -> None:
+        style = {"ha": "center", "va": "center", "color": _INK, **style}
+        ax.text(x, y, text, fontsize=size, **style)
+
+    return write
+
+
+def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], **style: Any) -> None:
+    style = {"lw": 2, "color": _INK, "arrowstyle": "-|>", "mutation_scale": 16, **style}
+    ax.add_patch(FancyArrowPatch(start, end, shrinkA=0, shrinkB=0, **style))
 
 
 def plot_perceptron(
-    perceptron: Perceptron | None = None,
-    inputs: Any = (1, 1, 0),
-    *,
-    title: str | None = None,
+    perceptron: Perceptron | None = None, inputs: Any = (1, 1, 0), *, title: str | None = None
 ) -> Figure:
     """Draw the perceptron at work on one example.
 
-    Input nodes (name and 0/1 value; filled when present) feed edges labelled
-    with their weights into the sum node, which shows ``w·x``; the threshold
-    test comes next and then the output with its verdict. The bias form
-    ``z = w·x + b`` is written underneath.
+    Input nodes (filled when present) feed edges labelled with their weights
+    into the sum node, which shows ``w·x``; then come the threshold test and
+    the output with its verdict. The bias form ``z = w·x + b`` is written underneath.
 
     Parameters
     ----------
     perceptron : Perceptron, optional
         Default: the book's (weights 6, 2, 3; threshold 4).
     inputs : array_like or mapping
-        One example, e.g. ``[1, 1, 0]`` (ketchup, mustard, no bun) or
-        ``{"ketchup": 1, "mustard": 1, "bun": 0}``.
+        One example, e.g. ``[1, 1, 0]`` or ``{"ketchup": 1, "mustard": 1, "bun": 0}``.
     title : str, optional
         Replace the automatic title.
 
@@ -104,189 +84,68 @@ def plot_perceptron(
     matplotlib.figure.Figure
     """
     p = perceptron or Perceptron()
-    rows, single = _as_binary(inputs, p.input_names)
-    if not single:
+    x = p.check_inputs(inputs)
+    if x.ndim != 1:
         raise PerceptronError("plot_perceptron() draws one example; give one list of 0/1 values.")
-    x = rows[0]
-    w = p.weights
-    n = p.n_inputs
+    w, t, n = p.weights, p.threshold, p.n_inputs
     total = float(x @ w)
-    out = int(total > p.threshold)
-    verdict = p.verdicts[out]
-
+    out = int(total > t)
+    cmp = ">" if out else "\u2264"
     height = max(4.2, 1.25 * n + 1.6)
     fig = Figure(figsize=(10, height * 0.95), layout="constrained")
-    ax = fig.add_subplot()
-    ax.set_xlim(0, 10.4)
-    ax.set_ylim(-0.6, height - 0.7)
-    ax.set_aspect("equal")
+    ax = fig.add_subplot(xlim=(0, 10.4), ylim=(-0.6, height - 0.7), aspect="equal")
     ax.axis("off")
-
-    top = height - 1.6
-    ys = np.linspace(top, 0.6, n) if n > 1 else np.array([(top + 0.6) / 2])
-    mid = float(ys.mean())
-    sx, sy, sr = 5.2, mid, 0.85  # the sum node
-    max_w = float(np.max(np.abs(w))) or 1.0
+    write = _writer(ax)
+    ys = np.linspace(height - 1.6, 0.6, n) if n > 1 else np.array([(height - 1.0) / 2])
+    sx, sy, sr = 5.2, float(ys.mean()), 0.85  # the sum node
+    tx, tw, th = 7.55, 1.75, 1.15  # the threshold box
+    ox = 9.65  # the output node
+    heaviest = float(np.max(np.abs(w))) or 1.0
 
     for name, xi, wi, yi in zip(p.input_names, x, w, ys, strict=True):
-        node = Circle((1.9, yi), 0.38, facecolor=_ON if xi else _OFF, edgecolor=_INK, lw=1.8)
-        ax.add_patch(node)
-        ax.text(
-            1.9, yi, str(int(xi)), ha="center", va="center", fontsize=15, weight="bold", color=_INK
-        )
-        ax.text(1.38, yi, name, ha="right", va="center", fontsize=13, color=_INK)
+        ax.add_patch(Circle((1.9, yi), 0.38, facecolor=_ON if xi else _OFF, edgecolor=_INK, lw=1.8))
+        write(1.9, yi, str(xi), 15, weight="bold")
+        write(1.38, yi, name, 13, ha="right")
         colour = _POS if wi >= 0 else _NEG
-        arrow = FancyArrowPatch(
-            (2.3, yi),
-            (sx - sr * 0.98, sy + (yi - sy) * 0.25),
-            arrowstyle="-|>",
-            mutation_scale=16,
-            lw=1.2 + 3.3 * abs(wi) / max_w,
-            color=colour,
-            alpha=1.0 if xi else 0.35,
-            linestyle="-" if xi else (0, (4, 3)),
-            shrinkA=0,
-            shrinkB=0,
-        )
-        ax.add_patch(arrow)
-        # Label the weight part-way along the edge, with the product it contributes.
-        lx = 3.05
-        ly = yi + (sy + (yi - sy) * 0.25 - yi) * (lx - 2.3) / (sx - sr - 2.3)
-        ax.text(
-            lx,
-            ly,
-            _minus(f"weight {_fmt(wi)}\n{int(xi)} \u00d7 {_fmt(wi)} = {_fmt(xi * wi)}"),
-            ha="center",
-            va="center",
-            fontsize=10.5,
-            color=colour if xi else "#6c757d",
-            bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": colour, "lw": 1},
-        )
+        end = (sx - sr * 0.98, sy + (yi - sy) * 0.25)
+        dashed = {} if xi else {"alpha": 0.35, "linestyle": (0, (4, 3))}
+        _arrow(ax, (2.3, yi), end, lw=1.2 + 3.3 * abs(wi) / heaviest, color=colour, **dashed)
+        ly = yi + (end[1] - yi) * (3.05 - 2.3) / (sx - sr - 2.3)  # part-way along the edge
+        label = f"weight {_num(wi)}\n{xi} \u00d7 {_num(wi)} = {_num(xi * wi)}"
+        box = {"boxstyle": "round,pad=0.3", "fc": "white", "ec": colour, "lw": 1}
+        write(3.05, ly, label, color=colour if xi else _GREY, bbox=box)
 
     ax.add_patch(Circle((sx, sy), sr, facecolor="#f1faee", edgecolor=_INK, lw=2))
-    ax.text(sx, sy + 0.32, "\u03a3  w\u00b7x", ha="center", va="center", fontsize=13, color=_INK)
-    ax.text(
-        sx,
-        sy - 0.22,
-        _minus(f"= {_fmt(total)}"),
-        ha="center",
-        va="center",
-        fontsize=17,
-        weight="bold",
-        color=_INK,
+    write(sx, sy + 0.32, "\u03a3  w\u00b7x", 13)
+    write(sx, sy - 0.22, f"= {_num(total)}", 17, weight="bold")
+    write(sx, sy - sr - 0.3, f"{_signed(x * w)} = {_num(total)}", 11, va="top")
+    box = FancyBboxPatch((tx - tw / 2, sy - th / 2), tw, th, boxstyle="round,pad=0.08")
+    box.set(facecolor="white", edgecolor=_INK, lw=1.8)
+    ax.add_patch(box)
+    write(tx, sy + 0.22, f"{_num(total)} {cmp} {_num(t)}", 15, weight="bold")
+    write(tx, sy - 0.27, f"threshold {_num(t)}")
+    write(
+        tx, sy - th / 2 - 0.2, "output 1 only if\nw\u00b7x > threshold", 9.5, va="top", color=_GREY
     )
-    ax.text(
-        sx,
-        sy - sr - 0.3,
-        _signed_sum(x * w) + _minus(f" = {_fmt(total)}"),
-        ha="center",
-        va="top",
-        fontsize=11,
-        color=_INK,
-    )
-
-    # The threshold test.
-    tx, tw, th = 7.55, 1.75, 1.15
-    comparison = ">" if out else "\u2264"
-    ax.add_patch(
-        FancyBboxPatch(
-            (tx - tw / 2, sy - th / 2),
-            tw,
-            th,
-            boxstyle="round,pad=0.08",
-            facecolor="white",
-            edgecolor=_INK,
-            lw=1.8,
-        )
-    )
-    ax.text(
-        tx,
-        sy + 0.22,
-        _minus(f"{_fmt(total)} {comparison} {_fmt(p.threshold)}"),
-        ha="center",
-        va="center",
-        fontsize=15,
-        weight="bold",
-        color=_INK,
-    )
-    ax.text(
-        tx,
-        sy - 0.27,
-        _minus(f"threshold {_fmt(p.threshold)}"),
-        ha="center",
-        va="center",
-        fontsize=10.5,
-        color=_INK,
-    )
-    ax.text(
-        tx,
-        sy - th / 2 - 0.2,
-        "output 1 only if\nw\u00b7x > threshold",
-        ha="center",
-        va="top",
-        fontsize=9.5,
-        color="#6c757d",
-    )
-    ax.add_patch(
-        FancyArrowPatch(
-            (sx + sr, sy),
-            (tx - tw / 2 - 0.1, sy),
-            arrowstyle="-|>",
-            mutation_scale=16,
-            lw=2,
-            color=_INK,
-        )
-    )
-
-    # The output.
-    ox = 9.65
-    ax.add_patch(
-        FancyArrowPatch(
-            (tx + tw / 2 + 0.1, sy),
-            (ox - 0.5, sy),
-            arrowstyle="-|>",
-            mutation_scale=16,
-            lw=2,
-            color=_INK,
-        )
-    )
+    _arrow(ax, (sx + sr, sy), (tx - tw / 2 - 0.1, sy))
+    _arrow(ax, (tx + tw / 2 + 0.1, sy), (ox - 0.5, sy))
     ax.add_patch(Circle((ox, sy), 0.46, facecolor=_YES if out else _NO, edgecolor=_INK, lw=2))
-    ax.text(ox, sy, str(out), ha="center", va="center", fontsize=18, weight="bold", color=_INK)
-    ax.text(ox, sy - 0.62, verdict, ha="center", va="top", fontsize=13, weight="bold", color=_INK)
+    write(ox, sy, str(out), 18, weight="bold")
+    write(ox, sy - 0.62, p.verdicts[out], 13, va="top", weight="bold")
 
-    b = p.bias
-    z = total + b
-    bias_text = (
-        f"Bias form:  b = \u2212threshold = {_fmt(b).replace('-', chr(0x2212))},   "
-        f"z = w\u00b7x + b = {_fmt(total)} {'+' if b >= 0 else chr(0x2212)} {_fmt(abs(b))} = "
-        f"{_fmt(z).replace('-', chr(0x2212))}   "
-        f"{'>' if z > 0 else chr(0x2264)} 0   \u2192   output {int(z > 0)} (the same answer)"
+    z = total + p.bias
+    bias_form = (
+        f"Bias form:  b = \u2212threshold = {_num(p.bias)},   z = w\u00b7x + b = "
+        f"{_signed([total, p.bias])} = {_num(z)}   {'>' if z > 0 else chr(0x2264)} 0   \u2192   "
+        f"output {int(z > 0)} (the same answer)"
     )
-    ax.text(5.2, -0.45, _minus(bias_text), ha="center", va="bottom", fontsize=11, color=_INK)
-    # Column headings: what each stage is.
-    for hx, words in (
-        (1.9, "inputs\n(1 = present)"),
-        (3.05, "weights"),
-        (sx, "weighted sum"),
-        (tx, "threshold test"),
-        (ox, "output"),
-    ):
-        ax.text(
-            hx,
-            height - 1.0,
-            words,
-            ha="center",
-            va="center",
-            fontsize=10,
-            color="#6c757d",
-            style="italic",
-        )
-
+    write(5.2, -0.45, bias_form, 11, va="bottom")
+    headings = ("inputs\n(1 = present)", "weights", "weighted sum", "threshold test", "output")
+    for hx, words in zip((1.9, 3.05, sx, tx, ox), headings, strict=True):
+        write(hx, height - 1.0, words, 10, color=_GREY, style="italic")
     if title is None:
-        title = (
-            f"{_products(w, x)} = {_minus(_fmt(total))} {comparison} "
-            f"{_minus(_fmt(p.threshold))}   \u2192   {verdict}"
-        )
+        sums = f"{_signed(w, times=x)} = {_num(total)} {cmp} {_num(t)}"
+        title = f"{sums}   \u2192   {p.verdicts[out]}"
     fig.suptitle(title, fontsize=14, weight="bold", color=_INK)
     return fig
 
@@ -299,20 +158,19 @@ def plot_step_vs_sigmoid(
 ) -> Figure:
     """The perceptron's step and the sigmoid neuron's curve, on one axis.
 
-    The horizontal axis is ``z = w·x + b`` (bottom) and, on top, the weighted
-    sum ``w·x = z + threshold``, so the threshold sits at ``z = 0``. The step
-    is 0 *at* ``z = 0`` (filled dot) and jumps to 1 just after it (open dot):
-    the rule is strictly greater. The sigmoid passes through 0.5 there. With
-    ``show_examples`` the 8 hot-dog combinations are marked on both curves.
+    The bottom axis is ``z = w·x + b``, the top one the weighted sum
+    ``w·x = z + threshold``, so the threshold sits at ``z = 0``. The step is 0
+    *at* ``z = 0`` (filled dot) and 1 just after it (open dot): the rule is
+    strictly greater. The sigmoid passes through 0.5 there.
 
     Parameters
     ----------
     perceptron : Perceptron, optional
-        Whose threshold and examples to mark. Default: the book's.
+        Whose threshold and input combinations to show. Default: the book's.
     z_range : (float, float)
-        The range of ``z`` shown. Default ``(-8, 8)``.
+        The range of ``z`` shown, from below 0 to above 0. Default ``(-8, 8)``.
     show_examples : bool
-        Mark every 0/1 combination of the inputs (for up to 3 inputs).
+        Mark every 0/1 combination of the inputs on both curves (up to 3 inputs).
 
     Returns
     -------
@@ -322,10 +180,8 @@ def plot_step_vs_sigmoid(
     lo, hi = float(z_range[0]), float(z_range[1])
     if not lo < 0 < hi:
         raise PerceptronError(f"z_range must run from below 0 to above 0, got {z_range!r}.")
-    t = p.threshold
-
     fig = Figure(figsize=(9, 5.4), layout="constrained")
-    ax = fig.add_subplot()
+    ax = fig.add_subplot(xlim=(lo, hi), ylim=(-0.12, 1.12))
     zz = np.linspace(lo, hi, 400)
     ax.plot(
         zz,
@@ -339,73 +195,57 @@ def plot_step_vs_sigmoid(
     ax.plot([0, 0], [0, 1], color=_NEG, lw=1, ls=":")
     ax.plot([0], [0], "o", ms=8, color=_NEG, zorder=5)
     ax.plot([0], [1], "o", ms=8, mfc="white", mec=_NEG, mew=2, zorder=5)
-    ax.axvline(0, color="#6c757d", ls="--", lw=1)
+    ax.axvline(0, color=_GREY, ls="--", lw=1)
     ax.axhline(0.5, color="#adb5bd", ls=":", lw=1)
     ax.annotate(
-        f"At z = 0, i.e. w\u00b7x = threshold {_minus(_fmt(t))} (b = {_minus(_fmt(p.bias))}):\n"
+        f"At z = 0, i.e. w\u00b7x = threshold {_num(p.threshold)} (b = {_num(p.bias)}):\n"
         "  step = 0 (the rule is strictly greater)\n  sigmoid = 0.5",
         xy=(0, 0.5),
         xytext=(lo + 0.25, 1.02),
         fontsize=10,
         color=_INK,
         va="top",
-        arrowprops={"arrowstyle": "->", "color": "#6c757d", "connectionstyle": "arc3,rad=-0.2"},
+        arrowprops={"arrowstyle": "->", "color": _GREY, "connectionstyle": "arc3,rad=-0.2"},
     )
-
     if show_examples and p.n_inputs <= 3:
-        import itertools
-
         combos = np.array(list(itertools.product((0, 1), repeat=p.n_inputs)), dtype=np.uint8)
-        zs = combos @ p.weights + p.bias
+        zs = p.z(combos)
         keep = (zs >= lo) & (zs <= hi)
+        marks = {"s": 55, "edgecolor": _INK, "zorder": 6}
         ax.scatter(
             zs[keep],
             sigmoid(zs[keep]),
-            s=55,
             color=_POS,
-            edgecolor=_INK,
-            zorder=6,
             label="an input combination on the sigmoid",
+            **marks,
         )
         ax.scatter(
-            zs[keep],
-            (zs[keep] > 0).astype(float),
-            s=55,
-            color=_NEG,
-            edgecolor=_INK,
-            zorder=6,
-            label="the same combination on the step",
+            zs[keep], zs[keep] > 0, color=_NEG, label="the same combination on the step", **marks
         )
-        groups: dict[float, list[str]] = {}
-        for i in np.flatnonzero(keep):
-            present = [name for name, v in zip(p.input_names, combos[i], strict=True) if v]
-            groups.setdefault(round(float(zs[i]), 9), []).append(
-                " + ".join(present) if present else "nothing"
-            )
-        for zi, names_here in groups.items():
+        groups: dict[float, list[str]] = {}  # combinations with the same z share one label
+        for combo, zi in zip(combos[keep], zs[keep], strict=True):
+            present = " + ".join(n for n, v in zip(p.input_names, combo, strict=True) if v)
+            groups.setdefault(round(float(zi), 9), []).append(present or "nothing")
+        for zi, names in groups.items():
             s = sigmoid(zi)
-            # Write each label vertically in the empty space: above the curve
-            # on the left (where it is near 0), below it on the right.
-            above = s < 0.5
+            above = s < 0.5  # write above the curve where it is low, below where it is high
             ax.text(
                 zi,
                 s + 0.07 if above else s - 0.07,
-                f"{' / '.join(names_here)}  \u03c3 = {s:.2f}",
+                f"{' / '.join(names)}  \u03c3 = {s:.2f}",
                 rotation=90,
                 ha="center",
                 va="bottom" if above else "top",
                 fontsize=8.5,
                 color=_INK,
-                bbox={"fc": "white", "ec": "none", "alpha": 0.75, "pad": 1},
                 zorder=4,
+                bbox={"fc": "white", "ec": "none", "alpha": 0.75, "pad": 1},
             )
-
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(-0.12, 1.12)
     ax.set_xlabel("z = w\u00b7x + b   (bias form)", fontsize=11)
     ax.set_ylabel("output", fontsize=11)
+    t = p.threshold
     top = ax.secondary_xaxis("top", functions=(lambda v: v + t, lambda v: v - t))
-    top.set_xlabel(f"weighted sum w\u00b7x   (threshold form: compare with {_fmt(t)})", fontsize=11)
+    top.set_xlabel(f"weighted sum w\u00b7x   (threshold form: compare with {_num(t)})", fontsize=11)
     ax.grid(alpha=0.25)
     fig.legend(loc="outside lower center", ncol=2, fontsize=9.5, frameon=False)
     fig.suptitle(
@@ -417,41 +257,17 @@ def plot_step_vs_sigmoid(
     return fig
 
 
-def _states(
-    history: FitResult | Sequence[Update],
-) -> tuple[list[tuple[np.ndarray, float]], list[Update]]:
-    if isinstance(history, FitResult):
-        updates = list(history.updates)
-        states = [(np.asarray(w, float), float(b)) for w, b in history.states()]
-        return states, updates
-    updates = list(history)
-    if not updates or not all(isinstance(u, Update) for u in updates):
-        raise PerceptronError(
-            "plot_decision_boundary() needs a FitResult (from Perceptron.fit) or its list of "
-            "updates; with an empty list of updates pass the FitResult instead."
-        )
-    states = [(np.asarray(updates[0].weights_before, float), updates[0].bias_before)]
-    states += [(np.asarray(u.weights_after, float), u.bias_after) for u in updates]
-    return states, updates
+def _draw_slice(ax: Any, w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray, fixed: int) -> int:
+    """Draw the perceptron's answers over the (first input, second input) square; count mistakes.
 
-
-def _draw_panel(
-    ax: Any,
-    w: np.ndarray,
-    b: float,
-    X: np.ndarray,
-    y: np.ndarray,
-    fixed: float,
-    names: Sequence[str],
-) -> int:
-    """Draw one 2-D slice; return the number of mistakes in it."""
+    With a third input, only the examples where it equals ``fixed`` are drawn.
+    """
     lim = (-0.45, 1.45)
     g = np.linspace(*lim, 201)
-    gx, gy = np.meshgrid(g, g)
-    extra = (w[2] * fixed) if len(w) > 2 else 0.0
-    zz = w[0] * gx + w[1] * gy + extra + b
+    extra = w[2] * fixed if len(w) > 2 else 0.0
+    z = w[0] * g[None, :] + w[1] * g[:, None] + extra + b
     ax.imshow(
-        (zz > 0).astype(float),
+        z > 0,
         extent=(*lim, *lim),
         origin="lower",
         cmap=ListedColormap([_NO, _YES]),
@@ -460,7 +276,7 @@ def _draw_panel(
         alpha=0.75,
         interpolation="nearest",
     )
-    c = -(extra + b)  # boundary: w0*x + w1*y = c
+    c = -(extra + b)  # the boundary: w0 * x + w1 * y = c
     if w[1] != 0:
         ax.plot(g, (c - w[0] * g) / w[1], color=_INK, lw=2.2)
     elif w[0] != 0:
@@ -469,7 +285,7 @@ def _draw_panel(
         ax.text(
             0.5,
             0.5,
-            f"no boundary here:\nz = {_fmt(c * -1)} everywhere",
+            f"no boundary here:\nz = {_num(-c)} everywhere",
             ha="center",
             va="center",
             fontsize=9,
@@ -477,23 +293,18 @@ def _draw_panel(
             transform=ax.transAxes,
             bbox={"fc": "white", "ec": "none", "alpha": 0.8},
         )
+    here = X[:, 2] == fixed if len(w) > 2 else np.ones(len(X), bool)
     mistakes = 0
-    for corner in ((0, 0), (0, 1), (1, 0), (1, 1)):
-        at = np.all(X[:, :2] == corner, axis=1)
-        if len(w) > 2:
-            at &= X[:, 2] == fixed
-        if not np.any(at):
-            continue
-        pred = int(w[0] * corner[0] + w[1] * corner[1] + extra + b > 0)
-        labels_here = y[at]
-        both = len(np.unique(labels_here)) > 1
+    for corner in itertools.product((0, 1), repeat=2):
+        labels = y[here & np.all(X[:, :2] == corner, axis=1)]
+        said = int(w[0] * corner[0] + w[1] * corner[1] + extra + b > 0)
         for target in (0, 1):
-            count = int(np.sum(labels_here == target))
+            count = int(np.sum(labels == target))
             if count == 0:
                 continue
-            wrong = target != pred
-            mistakes += count if wrong else 0
-            dx = (0.09 if target else -0.09) if both else 0.0
+            wrong = target != said
+            mistakes += count * wrong
+            dx = (0.09 if target else -0.09) if len(set(labels.tolist())) > 1 else 0.0
             ax.scatter(
                 corner[0] + dx,
                 corner[1],
@@ -509,49 +320,36 @@ def _draw_panel(
                     str(count),
                     (corner[0] + dx, corner[1]),
                     xytext=(0, -15),
+                    fontsize=8,
                     textcoords="offset points",
                     ha="center",
                     va="top",
-                    fontsize=8,
                     color=_INK,
                 )
-    ax.set_xlim(*lim)
-    ax.set_ylim(*lim)
-    ax.set_xticks([0, 1])
-    ax.set_yticks([0, 1])
+    ax.set(xlim=lim, ylim=lim, xticks=[0, 1], yticks=[0, 1])
     return mistakes
 
 
 def plot_decision_boundary(
-    result: FitResult | Sequence[Update],
-    X: Any = None,
-    y: Any = None,
-    *,
-    snapshots: int = 4,
-    title: str | None = None,
+    result: FitResult, *, snapshots: int = 4, title: str | None = None
 ) -> Figure:
     """Show the decision boundary moving while the perceptron learns.
 
     Each column is a moment of learning, from the starting weights to the
-    final ones, picked evenly among the recorded updates. The background is
-    the perceptron's answer (yellow: output 1, grey: output 0), the dark line
-    is the boundary ``z = 0``, circles are examples labelled 1 and squares
-    examples labelled 0; a red edge marks a mistake.
-
-    With three inputs (ketchup, mustard, bun) the third is fixed: the top row
-    shows the examples without a bun, the bottom row those with one, each
-    plotted by ketchup (across) and mustard (up). With two inputs (e.g. XOR)
-    there is one row.
+    final ones, picked evenly among the updates. The background is the
+    perceptron's answer (yellow: 1, grey: 0), the dark line the boundary
+    ``z = 0``; circles are examples labelled 1, squares examples labelled 0,
+    and a red edge marks a mistake. With three inputs (ketchup, mustard, bun)
+    the top row shows the examples without the third input (no bun), the
+    bottom row those with it; with two (e.g. XOR) there is one row.
 
     Parameters
     ----------
-    result : FitResult or sequence of Update
-        What :meth:`~brainkit.perceptron.Perceptron.fit` returned, or its updates.
-    X, y : array_like, optional
-        The examples and labels; default those stored in ``result`` (required
-        when ``result`` is a list of updates).
+    result : FitResult
+        What :meth:`~brainkit.perceptron.Perceptron.fit` or
+        :func:`~brainkit.perceptron.train_perceptron` returned.
     snapshots : int
-        How many moments to show (2-8). Default 4.
+        How many moments to show, 2 to 8. Default 4.
     title : str, optional
         Replace the automatic title.
 
@@ -559,101 +357,95 @@ def plot_decision_boundary(
     -------
     matplotlib.figure.Figure
     """
-    states, updates = _states(result)
-    is_fit = isinstance(result, FitResult)
-    if X is None or y is None:
-        if not is_fit:
-            raise PerceptronError("Pass X and y along with a list of updates.")
-        X = result.X if X is None else X
-        y = result.y if y is None else y
-    n = len(states[0][0])
+    if not isinstance(result, FitResult):
+        raise PerceptronError(
+            f"plot_decision_boundary() needs a FitResult, got {type(result).__name__}."
+        )
+    names, n, updates = result.input_names, len(result.input_names), result.updates
     if n not in (2, 3):
         raise PerceptronError(
-            f"plot_decision_boundary() draws perceptrons with 2 or 3 inputs, this one has {n}."
+            f"plot_decision_boundary() draws 2 or 3 inputs, this perceptron has {n}."
         )
-    names = (
-        tuple(result.input_names)
-        if is_fit
-        else (("ketchup", "mustard", "bun") if n == 3 else ("x1", "x2"))
-    )
-    rows, _ = _as_binary(X, names, "examples")
-    labels = _as_labels(y, len(rows))
     if isinstance(snapshots, bool) or not isinstance(snapshots, int) or not 2 <= snapshots <= 8:
         raise PerceptronError(f"snapshots must be a whole number from 2 to 8, got {snapshots!r}.")
-
-    picks = sorted({int(round(v)) for v in np.linspace(0, len(updates), snapshots)})
-    fixed_values = (0, 1) if n == 3 else (None,)
+    states = result.states()
+    picks = sorted({round(v) for v in np.linspace(0, len(updates), snapshots)})
+    slices = (0, 1) if n == 3 else (0,)
     fig = Figure(
-        figsize=(3.0 * len(picks) + 0.9, 3.1 * len(fixed_values) + 1.9), layout="constrained"
+        figsize=(max(3.0 * len(picks) + 0.9, 9.5), 3.1 * len(slices) + 1.9), layout="constrained"
     )
-    axes = fig.subplots(len(fixed_values), len(picks), squeeze=False, sharex=True, sharey=True)
+    axes = fig.subplots(len(slices), len(picks), squeeze=False, sharex=True, sharey=True)
+    for row, fixed in enumerate(slices):
+        axes[row, 0].set_ylabel(
+            (f"{names[2]} = {fixed}\n\n" if n == 3 else "") + names[1], fontsize=11
+        )
     for col, k in enumerate(picks):
-        w, b = states[k]
+        w, b = np.asarray(states[k][0]), states[k][1]
+        mistakes = sum(
+            _draw_slice(axes[row, col], w, b, result.X, result.y, fixed)
+            for row, fixed in enumerate(slices)
+        )
+        axes[-1, col].set_xlabel(names[0], fontsize=11)
         if k == 0:
             head = "start (no updates yet)"
+        elif k == len(updates):
+            head = f"final: after update {k}"
         else:
-            u = updates[k - 1]
-            head = f"after update {k} (epoch {u.epoch})"
-            if k == len(updates):
-                head = f"final: after update {k}"
-        panels = []
-        mistakes = 0
-        for row, fixed in enumerate(fixed_values):
-            ax = axes[row, col]
-            mistakes += _draw_panel(ax, w, b, rows, labels, fixed or 0, names)
-            panels.append(ax)
-            if col == 0:
-                side = f"{names[2]} = {fixed}\n\n" if n == 3 else ""
-                ax.set_ylabel(f"{side}{names[1]}", fontsize=11)
-            if row == len(fixed_values) - 1:
-                ax.set_xlabel(names[0], fontsize=11)
-        ws = ", ".join(_fmt(round(v, 2)) for v in w)
-        verdict = f"{mistakes} mistake{'s' if mistakes != 1 else ''}"
+            head = f"after update {k} (epoch {updates[k - 1].epoch})"
+        weights = ", ".join(_num(round(v, 2)) for v in w)
         axes[0, col].set_title(
-            f"{head}\nw = ({ws}), b = {_fmt(round(b, 2))}\n",
-            fontsize=10,
-            color=_INK,
+            f"{head}\nw = ({weights}), b = {_num(round(b, 2))}\n", fontsize=10, color=_INK
         )
         axes[0, col].text(
             0.5,
             1.02,
-            verdict,
-            transform=axes[0, col].transAxes,
+            f"{mistakes} mistake{'s' * (mistakes != 1)}",
             ha="center",
             va="bottom",
             fontsize=10,
             weight="bold",
+            transform=axes[0, col].transAxes,
             color=_MISTAKE if mistakes else _POS,
         )
-
-    handles = [
-        Patch(facecolor=_YES, edgecolor="#999", label="perceptron says 1 (z > 0)"),
-        Patch(facecolor=_NO, edgecolor="#999", label="perceptron says 0"),
-        Line2D([], [], color=_INK, lw=2.2, label="boundary z = 0 (on it: says 0)"),
-        Line2D(
-            [], [], marker="o", ls="", ms=10, color=_HOT, mec="white", label="example labelled 1"
-        ),
-        Line2D(
-            [], [], marker="s", ls="", ms=10, color=_NOT, mec="white", label="example labelled 0"
-        ),
-        Line2D(
-            [], [], marker="o", ls="", ms=10, mfc="none", mec=_MISTAKE, mew=2.5, label="mistake"
-        ),
-    ]
-    if n == 3 and names == ("ketchup", "mustard", "bun"):
-        handles[3].set_label("hot dog (label 1)")
-        handles[4].set_label("not a hot dog (label 0)")
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9.5, frameon=False)
-
+    hotdog = names == ("ketchup", "mustard", "bun")
+    dot = {"ls": "", "ms": 10, "mec": "white"}
+    fig.legend(
+        handles=[
+            Patch(facecolor=_YES, edgecolor="#999", label="perceptron says 1 (z > 0)"),
+            Patch(facecolor=_NO, edgecolor="#999", label="perceptron says 0"),
+            Line2D([], [], color=_INK, lw=2.2, label="boundary z = 0 (on it: says 0)"),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                color=_HOT,
+                label="hot dog (label 1)" if hotdog else "example labelled 1",
+                **dot,
+            ),
+            Line2D(
+                [],
+                [],
+                marker="s",
+                color=_NOT,
+                label="not a hot dog (label 0)" if hotdog else "example labelled 0",
+                **dot,
+            ),
+            Line2D(
+                [], [], marker="o", ls="", ms=10, mfc="none", mec=_MISTAKE, mew=2.5, label="mistake"
+            ),
+        ],
+        loc="outside lower center",
+        ncol=3,
+        fontsize=9.5,
+        frameon=False,
+    )
     if title is None:
-        if is_fit and result.converged:
+        if result.converged:
             outcome = f"converged: epoch {result.epochs_run} made no mistakes"
-        elif is_fit and result.cycled:
+        elif result.cycled:
             outcome = "did NOT converge: no straight line separates these examples"
-        elif is_fit:
-            outcome = f"not converged after {result.epochs_run} epochs"
         else:
-            outcome = f"{len(updates)} updates"
+            outcome = f"not converged after {result.epochs_run} epochs"
         title = f"The perceptron's decision boundary while it learns ({len(updates)} updates, {outcome})"
     fig.suptitle(title, fontsize=12, weight="bold", color=_INK)
     return fig

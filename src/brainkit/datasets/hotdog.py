@@ -1,0 +1,86 @@
+"""The hot-dog truth table of *Deep Learning Illustrated*, ch. 6: embedded, no download.
+
+Three yes/no inputs, ketchup, mustard and bun, labelled by the book's
+perceptron: weights 6, 2 and 3, "hot dog" when the weighted sum is strictly
+greater than the threshold 4. That makes a hot dog "ketchup, or mustard with
+a bun". Load it with ``datasets.load("hotdog")``; :mod:`brainkit.perceptron`
+is the neuron that learns it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from brainkit.datasets._base import Dataset
+
+__all__ = [
+    "CLASS_NAMES",
+    "DESCRIPTION",
+    "INPUT_NAMES",
+    "THRESHOLD",
+    "WEIGHTS",
+    "load_hotdog_dataset",
+    "truth_table",
+]
+
+#: The three inputs, in column order.
+INPUT_NAMES: tuple[str, ...] = ("ketchup", "mustard", "bun")
+#: The book's weights for ketchup, mustard and bun.
+WEIGHTS: tuple[float, ...] = (6.0, 2.0, 3.0)
+#: The book's threshold: "hot dog" when the weighted sum is strictly greater.
+THRESHOLD: float = 4.0
+#: Class names (label 0, label 1).
+CLASS_NAMES: tuple[str, str] = ("not hot dog", "hot dog")
+#: One line for ``brainkit datasets``.
+DESCRIPTION = (
+    "The hot-dog truth table of Deep Learning Illustrated ch. 6: ketchup, mustard, bun -> hot dog?"
+)
+
+
+def truth_table() -> tuple[np.ndarray, np.ndarray]:
+    """All 8 ketchup/mustard/bun combinations and the book's labels.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        ``uint8``, shape ``(8, 3)``, rows in counting order ``000, 001, ..., 111``.
+    y : numpy.ndarray
+        ``uint8``, shape ``(8,)``: 1 when ``X @ WEIGHTS > THRESHOLD`` (hot dog).
+    """
+    X = np.array(list(itertools.product((0, 1), repeat=3)), dtype=np.uint8)
+    return X, (X @ np.array(WEIGHTS) > THRESHOLD).astype(np.uint8)
+
+
+def load_hotdog_dataset(**_ignored: Any) -> Dataset:
+    """The hot-dog truth table as a :class:`~brainkit.datasets.Dataset`.
+
+    Both the training and the test part are the 8 rows of :func:`truth_table`
+    (there is nothing else to test on).
+
+    Parameters
+    ----------
+    **_ignored
+        The keywords :func:`brainkit.datasets.load` passes to every loader
+        (``data_dir``, ``download``, ...); the table is embedded, so they do nothing.
+
+    Returns
+    -------
+    Dataset
+        ``name="hotdog"``, ``class_names=("not hot dog", "hot dog")``, ``source="embedded"``;
+        ``extra`` holds the input names, weights and threshold.
+    """
+    X, y = truth_table()
+    return Dataset(
+        name="hotdog",
+        x_train=X,
+        y_train=y,
+        x_test=X.copy(),
+        y_test=y.copy(),
+        class_names=CLASS_NAMES,
+        source="embedded",
+        description=f"{DESCRIPTION} (weights 6, 2, 3; threshold 4)",
+        extra={"input_names": INPUT_NAMES, "weights": WEIGHTS, "threshold": THRESHOLD},
+    )
