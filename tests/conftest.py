@@ -1,9 +1,12 @@
-"""Shared fixtures: an isolated data cache, a local HTTP mirror, the real Fashion-MNIST."""
+"""Shared fixtures: an isolated data cache, a local HTTP mirror, the real Fashion-MNIST, plugins."""
 
 from __future__ import annotations
 
 import http.server
+import itertools
 import os
+import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -73,3 +76,64 @@ def http_mirror(tmp_path):
     yield server
     server.shutdown()
     server.server_close()
+
+
+# ------------------------------------------------------------------ architecture plugins
+
+#: A working plugin module; ``{api}`` becomes its declared plugin API version.
+GOOD_PLUGIN = """
+from brainkit.architectures import Recipe, architecture
+
+@architecture(description="A good one.", recipe=Recipe(epochs=1), api_version={api})
+def build(input_shape, num_classes, units=4):
+    import keras
+    inputs = keras.Input(shape=input_shape)
+    x = keras.layers.Dense(units, activation="relu")(keras.layers.Flatten()(inputs))
+    return keras.Model(inputs, keras.layers.Dense(num_classes)(x))
+"""
+_modules = itertools.count()
+
+
+@pytest.fixture
+def fresh_registry(monkeypatch):
+    """brainkit's architecture registry with nothing cached and nothing turned off."""
+    from brainkit import architectures
+
+    monkeypatch.delenv(architectures.DISABLE_ENV, raising=False)
+    architectures.refresh()
+    yield architectures
+    architectures.refresh()
+
+
+class PluginSite:
+    """A folder on ``sys.path`` where tests install fake distributions with architecture plugins."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.modules: list[str] = []
+
+    def add(self, dist, entry_points, source=GOOD_PLUGIN, *, version="1.0", api=1):
+        """Install ``dist`` with ``entry_points`` ({name: attribute}) of one new module; return it."""
+        from brainkit import architectures
+
+        module = f"bk_fake_{dist.replace('-', '_')}_{next(_modules)}"
+        info = self.path / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        lines = "".join(f"{name} = {module}:{attr}\n" for name, attr in entry_points.items())
+        (info / "entry_points.txt").write_text(f"[brainkit.architectures]\n{lines}")
+        (self.path / f"{module}.py").write_text(textwrap.dedent(source).replace("{api}", repr(api)))
+        self.modules.append(module)
+        architectures.refresh()
+        return module
+
+
+@pytest.fixture
+def plugin_site(tmp_path, monkeypatch, fresh_registry):
+    """A :class:`PluginSite` on ``sys.path`` (also the folder to put on a child's PYTHONPATH)."""
+    site = PluginSite(tmp_path / "site")
+    site.path.mkdir()
+    monkeypatch.syspath_prepend(str(site.path))
+    yield site
+    for module in site.modules:
+        sys.modules.pop(module, None)

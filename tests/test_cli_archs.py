@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,49 +14,28 @@ from brainkit.cli.archs import archs
 ARCHS_PY = Path(__file__).resolve().parents[1] / "src" / "brainkit" / "cli" / "archs.py"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_registry(monkeypatch):
-    monkeypatch.delenv(A.DISABLE_ENV, raising=False)
-    A.refresh()
-    yield
-    A.refresh()
+GOOD_AND_WRONG = """
+from brainkit.architectures import architecture
+
+@architecture(description="Good fake net.", api_version=1)
+def build(input_shape, num_classes):
+    import keras
+    inputs = keras.Input(shape=input_shape)
+    return keras.Model(inputs, keras.layers.Dense(num_classes)(keras.layers.Flatten()(inputs)))
+
+def wrong(input_shape, num_classes):
+    return None
+"""
+
+pytestmark = pytest.mark.usefixtures("fresh_registry")
 
 
 @pytest.fixture
-def fake_plugins(tmp_path, monkeypatch):
-    """One broken, one good and one built-in-colliding plugin, installed as fake distributions."""
-    modules = {
-        "bk_cli_broken": "import no_such_module_for_cli\n",
-        "bk_cli_good": """
-            from brainkit.architectures import architecture
-
-            @architecture(description="Good fake net.", api_version=1)
-            def build(input_shape, num_classes):
-                import keras
-                inputs = keras.Input(shape=input_shape)
-                return keras.Model(inputs, keras.layers.Dense(num_classes)(keras.layers.Flatten()(inputs)))
-
-            def wrong(input_shape, num_classes):
-                return None
-        """,
-    }
-    dists = {
-        "broken-dist": "brokennet = bk_cli_broken:build\n",
-        "good-dist": "goodnet = bk_cli_good:build\nwrongnet = bk_cli_good:wrong\n",
-        "evil-nets": "mlp = bk_cli_good:build\n",
-    }
-    for name, source in modules.items():
-        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
-    for dist, eps in dists.items():
-        info = tmp_path / f"{dist.replace('-', '_')}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text(f"[brainkit.architectures]\n{eps}")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    A.refresh()
-    yield
-    for name in modules:
-        sys.modules.pop(name, None)
+def fake_plugins(plugin_site):
+    """One broken, one good (and wrong) and one built-in-colliding plugin distribution."""
+    plugin_site.add("broken-dist", {"brokennet": "build"}, "import no_such_module_for_cli\n")
+    plugin_site.add("good-dist", {"goodnet": "build", "wrongnet": "wrong"}, GOOD_AND_WRONG)
+    plugin_site.add("evil-nets", {"mlp": "build"}, GOOD_AND_WRONG)
 
 
 def run(*args):
@@ -112,13 +89,14 @@ def test_verbose_shows_entry_points_recipes_and_tracebacks(fake_plugins):
     result = run("--verbose")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "entry point: bk_cli_broken:build" in out
+    assert "entry point: bk_fake_broken_dist_" in out and "location: " in out
     assert "Traceback" in out and "ModuleNotFoundError" in out
     assert "entry point: brainkit.architectures.mlp:mlp" in out
     assert (
         "recipe: sgd lr=0.01, mse on probabilities (one_hot labels), batch 128, 200 epochs" in out
     )
     assert "hyperparameters: units=128" in out
+    assert "plugin API: 1" in out and "same name in: evil-nets" in out
 
 
 def test_disabled_are_listed_as_disabled(fake_plugins, monkeypatch):

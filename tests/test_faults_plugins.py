@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from brainkit import architectures as A
 
 REPO = Path(__file__).resolve().parents[1]
 
-GOOD = '''
+GOOD = """
 from brainkit.architectures import architecture
 
 @architecture(description="Still standing.", api_version=1)
@@ -30,16 +29,16 @@ def build(input_shape, num_classes):
     import keras
     inputs = keras.Input(shape=input_shape)
     return keras.Model(inputs, keras.layers.Dense(num_classes)(keras.layers.Flatten()(inputs)))
-'''
+"""
 
-EXIT_IN_BUILDER = '''
+EXIT_IN_BUILDER = """
 import os
 from brainkit.architectures import architecture
 
 @architecture(description="Exits when built.", api_version=1)
 def build(input_shape, num_classes):
     os._exit(0)
-'''
+"""
 
 PLUGINS = {
     "aaa-exit": ("aaaexit", "import os\nos._exit(0)\n"),
@@ -48,32 +47,27 @@ PLUGINS = {
     "good-dist": ("goodnet", GOOD),
 }
 
-
-def install(site: Path, dist: str, name: str, source: str) -> None:
-    module = f"bk_faults_{dist.replace('-', '_')}"
-    info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[brainkit.architectures]\n{name} = {module}:build\n")
-    (site / f"{module}.py").write_text(textwrap.dedent(source))
+pytestmark = pytest.mark.usefixtures("fresh_registry")
 
 
 @pytest.fixture
-def site(tmp_path):
-    folder = tmp_path / "site"
-    folder.mkdir()
-    return folder
+def site(plugin_site):
+    """Where to install fake plugins (``site.add``); ``site.path`` goes on the child's PYTHONPATH."""
+    return plugin_site
 
 
-def brainkit(site: Path, *args: str, timeout: float = 240, **env: str) -> subprocess.CompletedProcess:
+def brainkit(site, *args: str, timeout: float = 240, **env: str) -> subprocess.CompletedProcess:
     environ = dict(os.environ)
-    environ["PYTHONPATH"] = os.pathsep.join([str(site), str(REPO / "src")])
+    environ["PYTHONPATH"] = os.pathsep.join([str(site.path), str(REPO / "src")])
     environ.setdefault("KERAS_BACKEND", "jax")
     environ.pop(A.DISABLE_ENV, None)
     environ.update(env)
     return subprocess.run(
         [sys.executable, "-m", "brainkit", "archs", *args],
-        env=environ, capture_output=True, text=True, timeout=timeout,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -83,7 +77,7 @@ def row(output: str, name: str) -> str:
 
 def test_the_listing_survives_plugins_that_exit_or_interrupt_at_import(site):
     for dist, (name, source) in PLUGINS.items():
-        install(site, dist, name, source)
+        site.add(dist, {name: "build"}, source)
     result = brainkit(site)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -98,21 +92,25 @@ def test_the_listing_survives_plugins_that_exit_or_interrupt_at_import(site):
 
 
 def test_check_cannot_be_faked_by_a_plugin_that_exits(site):
-    install(site, "aaa-exit", "aaaexit", PLUGINS["aaa-exit"][1])
-    install(site, "builder-exit", "builderexit", EXIT_IN_BUILDER)
-    install(site, "good-dist", "goodnet", GOOD)
+    site.add("aaa-exit", {"aaaexit": "build"}, PLUGINS["aaa-exit"][1])
+    site.add("builder-exit", {"builderexit": "build"}, EXIT_IN_BUILDER)
+    site.add("good-dist", {"goodnet": "build"}, GOOD)
     result = brainkit(site, "--check", "aaaexit", "builderexit", "goodnet", "linear")
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith("FAIL aaaexit (aaa-exit 1.0)") and "ended the whole process" in lines[0]
-    assert lines[1].startswith("FAIL builderexit (builder-exit 1.0)") and "exit status 0" in lines[1]
+    assert (
+        lines[0].startswith("FAIL aaaexit (aaa-exit 1.0)") and "ended the whole process" in lines[0]
+    )
+    assert (
+        lines[1].startswith("FAIL builderexit (builder-exit 1.0)") and "exit status 0" in lines[1]
+    )
     assert lines[2].startswith("PASS goodnet (good-dist 1.0)")  # the checks go on after a crash
     assert lines[3].startswith("PASS linear (brainkit ")
 
 
 def test_check_fails_for_sys_exit_and_keyboard_interrupt_plugins(site):
-    install(site, "sysexit-dist", "sysexitnet", PLUGINS["sysexit-dist"][1])
-    install(site, "ctrlc-dist", "ctrlcnet", PLUGINS["ctrlc-dist"][1])
+    site.add("sysexit-dist", {"sysexitnet": "build"}, PLUGINS["sysexit-dist"][1])
+    site.add("ctrlc-dist", {"ctrlcnet": "build"}, PLUGINS["ctrlc-dist"][1])
     result = brainkit(site, "--check", "sysexitnet", "ctrlcnet")
     assert result.returncode == 1
     out = result.stdout
@@ -121,40 +119,46 @@ def test_check_fails_for_sys_exit_and_keyboard_interrupt_plugins(site):
 
 
 def test_a_plugin_that_hangs_at_import_is_reported_not_waited_for(site):
-    install(site, "hang-dist", "hangnet", "import time\ntime.sleep(600)\n")
-    install(site, "good-dist", "goodnet", GOOD)
+    site.add("hang-dist", {"hangnet": "build"}, "import time\ntime.sleep(600)\n")
+    site.add("good-dist", {"goodnet": "build"}, GOOD)
     start = time.monotonic()
     result = brainkit(site, timeout=120, BRAINKIT_PLUGIN_TIMEOUT="3")
     assert result.returncode == 0, result.stderr
-    assert "[BROKEN]" in row(result.stdout, "hangnet") and "within 3 s" in row(result.stdout, "hangnet")
+    assert "[BROKEN]" in row(result.stdout, "hangnet") and "within 3 s" in row(
+        result.stdout, "hangnet"
+    )
     assert "Still standing." in row(result.stdout, "goodnet")
     assert time.monotonic() - start < 60
 
 
-def test_in_process_get_turns_exit_and_interrupt_into_plugin_errors(site, monkeypatch):
-    install(site, "sysexit-dist", "sysexitnet", PLUGINS["sysexit-dist"][1])
-    install(site, "ctrlc-dist", "ctrlcnet", PLUGINS["ctrlc-dist"][1])
-    monkeypatch.syspath_prepend(str(site))
-    A.refresh()
-    try:
-        with pytest.raises(A.PluginError, match=r"sys\.exit\(0\)"):
-            A.get("sysexitnet")
-        with pytest.raises(A.PluginError, match="KeyboardInterrupt by itself"):
-            A.get("ctrlcnet")
-        assert A.get("linear").name == "linear"
-    finally:
-        for module in ("bk_faults_sysexit_dist", "bk_faults_ctrlc_dist"):
-            sys.modules.pop(module, None)
-        A.refresh()
+def test_in_process_get_turns_exit_and_interrupt_into_plugin_errors(site):
+    site.add("sysexit-dist", {"sysexitnet": "build"}, PLUGINS["sysexit-dist"][1])
+    site.add("ctrlc-dist", {"ctrlcnet": "build"}, PLUGINS["ctrlc-dist"][1])
+    with pytest.raises(A.ArchitectureError, match=r"sys\.exit\(0\)"):
+        A.get("sysexitnet")
+    with pytest.raises(A.ArchitectureError, match="KeyboardInterrupt by itself"):
+        A.get("ctrlcnet")
+    assert A.get("linear").name == "linear"
 
 
 def test_a_real_ctrl_c_during_a_plugin_import_still_stops_brainkit(site):
     """A KeyboardInterrupt from a real SIGINT is the user's, not the plugin's: it is not swallowed."""
-    install(site, "slow-dist", "slownet", "import time\nprint('IMPORTING', flush=True)\ntime.sleep(30)\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(REPO / "src")]))
+    site.add(
+        "slow-dist",
+        {"slownet": "build"},
+        "import time\nprint('IMPORTING', flush=True)\ntime.sleep(30)\n",
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site.path), str(REPO / "src")]))
     child = subprocess.Popen(
-        [sys.executable, "-c", "from brainkit import architectures as A; A.get('slownet'); print('SWALLOWED')"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "from brainkit import architectures as A; A.get('slownet'); print('SWALLOWED')",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stdout.readline().strip() == "IMPORTING"

@@ -1,71 +1,48 @@
-"""Third-party architectures through entry points: real install, broken, colliding, disabled."""
+"""Third-party architectures through entry points: real install, broken, colliding, disabled, versions."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import shutil
 import subprocess
 import sys
-import textwrap
+import traceback
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from brainkit import architectures as A
+from brainkit.architectures import _spec
+from brainkit.architectures.testing import assert_valid_architecture, check_architecture
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "plugin-package"
-_counter = itertools.count()
 
-GOOD_BUILDER = """
-from brainkit.architectures import Recipe, architecture
+PLAIN = '''
+def plain(input_shape, num_classes, depth=2, width=8):
+    """A plain builder without metadata.
 
-@architecture(description="A good one.", recipe=Recipe(epochs=1), api_version={api})
-def build(input_shape, num_classes, units=4):
+    Details here.
+    """
     import keras
     inputs = keras.Input(shape=input_shape)
     x = keras.layers.Flatten()(inputs)
-    x = keras.layers.Dense(units, activation="relu")(x)
-    return keras.Model(inputs, keras.layers.Dense(num_classes)(x))
+    for i in range(depth):
+        x = keras.layers.Dense(width, activation="relu")(x)
+    return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
+'''
+
+DECLARES = """
+from brainkit.architectures import architecture
+
+@architecture(api_version={api})
+def build(input_shape, num_classes):
+    raise AssertionError("not built here")
 """
 
-
-@pytest.fixture(autouse=True)
-def _fresh_registry(monkeypatch):
-    monkeypatch.delenv(A.DISABLE_ENV, raising=False)
-    A.refresh()
-    yield
-    A.refresh()
-
-
-@pytest.fixture
-def make_dist(tmp_path, monkeypatch):
-    """Create a fake installed distribution (``NAME-VER.dist-info`` + a module) on sys.path."""
-    created_modules: list[str] = []
-
-    def make(dist, eps, source=GOOD_BUILDER, *, version="1.0", api=1, folder=None):
-        root = folder or tmp_path / f"site{next(_counter)}"
-        root.mkdir(parents=True, exist_ok=True)
-        module = f"bk_fake_{dist.replace('-', '_')}_{next(_counter)}"
-        info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-        lines = ["[brainkit.architectures]"]
-        lines += [f"{name} = {module}:{attr}" for name, attr in eps.items()]
-        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
-        (root / f"{module}.py").write_text(textwrap.dedent(source.format(api=api)))
-        if str(root) not in sys.path:
-            monkeypatch.syspath_prepend(str(root))
-        created_modules.append(module)
-        A.refresh()
-        return module
-
-    yield make
-    for module in created_modules:
-        sys.modules.pop(module, None)
+pytestmark = pytest.mark.usefixtures("fresh_registry")
 
 
 def _info(key):
@@ -73,8 +50,8 @@ def _info(key):
 
 
 @pytest.mark.backend
-def test_a_good_fake_plugin_is_discovered_and_built(make_dist):
-    make_dist("good-dist", {"goodnet": "build"})
+def test_a_good_fake_plugin_is_discovered_and_built(plugin_site):
+    plugin_site.add("good-dist", {"goodnet": "build"})
     assert "goodnet" in A.list_architectures()
     info = _info("good-dist:goodnet")
     assert (info.distribution, info.version, info.builtin) == ("good-dist", "1.0", False)
@@ -83,40 +60,38 @@ def test_a_good_fake_plugin_is_discovered_and_built(make_dist):
     assert A.build("goodnet", (5, 5), 3, units=2).count_params() == 25 * 2 + 2 + 2 * 3 + 3
 
 
-def test_broken_plugin_is_reported_and_the_rest_keep_working(make_dist, caplog):
-    make_dist("broken-dist", {"brokennet": "build"}, "import no_such_module_xyz\n")
-    make_dist("good-dist", {"goodnet": "build"})
+def test_broken_plugin_is_reported_and_the_rest_keep_working(plugin_site, caplog):
+    plugin_site.add("broken-dist", {"brokennet": "build"}, "import no_such_module_xyz\n")
+    plugin_site.add("good-dist", {"goodnet": "build"})
     assert {"brokennet", "goodnet", "mlp"} <= set(A.list_architectures())  # listing never imports
     with caplog.at_level(logging.WARNING, logger="brainkit.architectures"):
-        with pytest.raises(A.PluginError) as info:
+        with pytest.raises(A.ArchitectureError) as info:
             A.get("brokennet")
     message = str(info.value)
     assert "broken-dist 1.0" in message and "ModuleNotFoundError" in message
     assert "no_such_module_xyz" in message and "BRAINKIT_DISABLE_ARCHITECTURES" in message
-    assert info.value.distribution == "broken-dist 1.0"
     assert any("brokennet" in r.getMessage() for r in caplog.records)
-    failure = A.load_errors()["broken-dist:brokennet"]
-    assert "Traceback" in failure.traceback and "no_such_module_xyz" in failure.traceback
-    assert _info("broken-dist:brokennet").error is failure
-    # Asking again gives the same error without importing again.
-    with pytest.raises(A.PluginError):
+    trace = "".join(traceback.format_exception(info.value.__cause__))  # what `archs -v` shows
+    assert "Traceback" in trace and "no_such_module_xyz" in trace
+    with pytest.raises(A.ArchitectureError) as again:  # the same error, not imported again
         A.get("brokennet")
+    assert again.value is info.value
     assert A.build("goodnet", (4,), 2).count_params() > 0
     assert A.build("linear", (28, 28), 10).count_params() == 7_850
 
 
-def test_plugin_raising_at_import_time_any_exception(make_dist):
-    make_dist("boom-dist", {"boom": "build"}, "raise RuntimeError('kaboom')\n")
-    with pytest.raises(A.PluginError, match="boom-dist 1.0.*RuntimeError: kaboom"):
+def test_plugin_raising_at_import_time_any_exception(plugin_site):
+    plugin_site.add("boom-dist", {"boom": "build"}, "raise RuntimeError('kaboom')\n")
+    with pytest.raises(A.ArchitectureError, match="boom-dist 1.0.*RuntimeError: kaboom"):
         A.get("boom")
     assert A.get("mlp").name == "mlp"
 
 
-def test_builder_that_raises(make_dist):
+def test_builder_that_raises(plugin_site):
     source = "def build(input_shape, num_classes):\n    raise ValueError('no can do')\n"
-    make_dist("raiser-dist", {"raiser": "build"}, source)
+    plugin_site.add("raiser-dist", {"raiser": "build"}, source)
     arch = A.get("raiser")  # loading works; building fails
-    with pytest.raises(A.PluginError) as info:
+    with pytest.raises(A.ArchitectureError) as info:
         A.build("raiser", (28, 28), 10)
     assert "raiser-dist 1.0" in str(info.value) and "ValueError: no can do" in str(info.value)
     assert "input_shape=(28, 28), num_classes=10" in str(info.value)
@@ -125,7 +100,7 @@ def test_builder_that_raises(make_dist):
 
 
 @pytest.mark.backend
-def test_builder_with_the_wrong_output(make_dist):
+def test_builder_with_the_wrong_output(plugin_site):
     source = """
     def wrong_units(input_shape, num_classes):
         import keras
@@ -148,159 +123,147 @@ def test_builder_with_the_wrong_output(make_dist):
 
     NOT_CALLABLE = 42
     """
-    make_dist(
-        "wrong-dist",
-        {
-            "wrongunits": "wrong_units",
-            "notamodel": "not_a_model",
-            "twoout": "two_outputs",
-            "wronginput": "wrong_input",
-            "notcallable": "NOT_CALLABLE",
-        },
-        source,
-    )
-    with pytest.raises(
-        A.PluginError, match=r"wrong-dist 1.0.*last dimension must equal num_classes \(10\)"
-    ):
-        A.build("wrongunits", (28, 28), 10)
-    with pytest.raises(
-        A.PluginError, match=r"wrong-dist 1.0 returned builtins.str instead of a keras.Model"
-    ):
-        A.build("notamodel", (28, 28), 10)
-    with pytest.raises(A.PluginError, match="2 outputs"):
-        A.build("twoout", (28, 28), 10)
-    with pytest.raises(A.PluginError, match=r"input_shape=\(28, 28\) but its model takes \(7,\)"):
-        A.build("wronginput", (28, 28), 10)
-    with pytest.raises(A.PluginError, match="is a int, not a builder"):
+    names = ("wrong_units", "not_a_model", "two_outputs", "wrong_input", "NOT_CALLABLE")
+    plugin_site.add("wrong-dist", {n.replace("_", "").lower(): n for n in names}, source)
+    expected = {
+        "wrongunits": r"wrong-dist 1.0.*last dimension must equal num_classes \(10\)",
+        "notamodel": r"wrong-dist 1.0 returned builtins.str instead of a keras.Model",
+        "twooutputs": "2 outputs",
+        "wronginput": r"input_shape=\(28, 28\) but its model takes \(7,\)",
+    }
+    for name, pattern in expected.items():
+        with pytest.raises(A.ArchitectureError, match=pattern):
+            A.build(name, (28, 28), 10)
+    with pytest.raises(A.ArchitectureError, match="is a int, not a builder"):
         A.get("notcallable")
     assert A.build("linear", (28, 28), 10).count_params() == 7_850
 
 
-def test_two_distributions_claiming_the_same_name(make_dist, caplog):
+def test_two_distributions_claiming_the_same_name(plugin_site, caplog):
     with caplog.at_level(logging.WARNING, logger="brainkit.architectures"):
-        make_dist("alpha-nets", {"twin": "build"})
-        make_dist("beta-nets", {"twin": "build"}, version="2.0")
+        plugin_site.add("alpha-nets", {"twin": "build"})
+        plugin_site.add("beta-nets", {"twin": "build"}, version="2.0")
         names = A.list_architectures()
     assert "alpha-nets:twin" in names and "beta-nets:twin" in names and "twin" not in names
-    with pytest.raises(A.AmbiguousArchitectureError) as info:
+    with pytest.raises(A.UnknownArchitectureError) as info:
         A.get("twin")
     message = str(info.value)
+    assert "several distributions" in message
     assert "alpha-nets 1.0" in message and "beta-nets 2.0" in message
     assert "'alpha-nets:twin'" in message and "'beta-nets:twin'" in message
     assert A.get("beta-nets:twin").source == "beta-nets 2.0"
     assert A.get("alpha_nets:twin").source == "alpha-nets 1.0"  # any spelling of the dist name
     alpha = _info("alpha-nets:twin")
-    assert alpha.ambiguous and alpha.collision == ("beta-nets",)
+    assert alpha.collision == ("beta-nets",) and alpha.lookup_name == "alpha-nets:twin"
     assert any("twin" in r.getMessage() for r in caplog.records)
 
 
-def test_a_plugin_never_overrides_a_builtin(make_dist, caplog):
+def test_a_plugin_never_overrides_a_builtin(plugin_site, caplog):
     source = "def linear(input_shape, num_classes):\n    raise AssertionError('must not be used')\n"
     with caplog.at_level(logging.WARNING, logger="brainkit.architectures"):
-        make_dist("evil-nets", {"linear": "linear"}, source)
+        plugin_site.add("evil-nets", {"linear": "linear"}, source)
         names = A.list_architectures()
     assert "linear" in names and "evil-nets:linear" in names
     assert A.get("linear").distribution == "brainkit"
     assert A.build("linear", (28, 28), 10).count_params() == 7_850
     assert A.get("evil-nets:linear").distribution == "evil-nets"
-    evil = _info("evil-nets:linear")
-    assert evil.shadowed and evil.lookup_name == "evil-nets:linear"
-    assert _info("brainkit:linear").collision == ("evil-nets",)
+    assert _info("evil-nets:linear").lookup_name == "evil-nets:linear"
+    builtin = _info("brainkit:linear")
+    assert builtin.collision == ("evil-nets",) and builtin.lookup_name == "linear"
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("evil-nets" in w and "built-in" in w for w in warnings)
 
 
-def test_same_distribution_twice_on_sys_path_counts_once(make_dist, tmp_path):
-    module = make_dist("dupe-dist", {"dupe": "build"}, folder=tmp_path / "first")
+def test_same_distribution_twice_on_sys_path_counts_once(plugin_site, tmp_path):
+    module = plugin_site.add("dupe-dist", {"dupe": "build"})
     second = tmp_path / "second"
-    second.mkdir()
-    for item in (tmp_path / "first").iterdir():
-        target = second / item.name
-        if item.is_dir():
-            target.mkdir()
-            for f in item.iterdir():
-                (target / f.name).write_bytes(f.read_bytes())
-        else:
-            target.write_bytes(item.read_bytes())
+    shutil.copytree(plugin_site.path, second)
     sys.path.append(str(second))
     try:
         A.refresh()
         dupes = [i for i in A.discover() if i.name == "dupe"]
         assert len(dupes) == 1 and not dupes[0].collision
-        assert dupes[0].location == str(tmp_path / "first")
-        assert A.get("dupe").entry_point == f"{module}:build"
+        assert dupes[0].location == str(plugin_site.path)
+        assert dupes[0].value == f"{module}:build"
     finally:
         sys.path.remove(str(second))
 
 
-def test_disable_with_the_environment_variable(make_dist, monkeypatch):
-    make_dist("good-dist", {"goodnet": "build", "othernet": "build"})
-    monkeypatch.setenv(A.DISABLE_ENV, "goodnet, shallow")
-    assert "goodnet" not in A.list_architectures()
-    assert "shallow" not in A.list_architectures()
+def test_disable_with_the_environment_variable(plugin_site, monkeypatch):
+    plugin_site.add("good-dist", {"goodnet": "build", "othernet": "build"})
+    plugin_site.add("evil-nets", {"mlp": "build"})
+    monkeypatch.setenv(A.DISABLE_ENV, "goodnet, shallow, evil-nets:mlp")
+    assert not {"goodnet", "shallow", "evil-nets:mlp"} & set(A.list_architectures())
     assert {"goodnet", "shallow"} <= set(A.list_architectures(include_disabled=True))
     assert _info("good-dist:goodnet").disabled and not _info("good-dist:othernet").disabled
-    with pytest.raises(A.ArchitectureDisabledError, match="goodnet.*disabled"):
-        A.get("goodnet")
-    with pytest.raises(A.ArchitectureDisabledError):
-        A.get("good-dist:goodnet")
+    assert not _info("brainkit:mlp").collision  # a disabled rival is no collision
+    for name in ("goodnet", "good-dist:goodnet"):
+        with pytest.raises(A.UnknownArchitectureError, match="goodnet.*turned off"):
+            A.get(name)
     assert A.build("othernet", (3,), 2).count_params() > 0
     monkeypatch.setenv(A.DISABLE_ENV, "good-dist:*")
     assert "othernet" not in A.list_architectures() and "mlp" in A.list_architectures()
-
-
-def test_disable_argument_and_dist_qualified_disable(make_dist, monkeypatch):
-    make_dist("evil-nets", {"mlp": "build"})
-    assert "evil-nets:mlp" in A.list_architectures()
-    assert "evil-nets:mlp" not in A.list_architectures(disable=["evil-nets:mlp"])
-    infos = {i.key: i for i in A.discover(disable="evil-nets:mlp")}
-    assert infos["evil-nets:mlp"].disabled and not infos["brainkit:mlp"].collision
     # Disabling the built-in by its qualified name leaves the plugin as the only "mlp".
     monkeypatch.setenv(A.DISABLE_ENV, "brainkit:mlp")
     assert A.get("mlp").distribution == "evil-nets"
-    with pytest.raises(A.ArchitectureDisabledError):
-        A.get("mlp", disable="mlp")
 
 
-@pytest.mark.parametrize(
-    "api,fix", [(2, "Upgrade brainkit"), (0, "Upgrade the plugin"), ("one", "an integer")]
-)
-def test_incompatible_api_version_is_refused(make_dist, api, fix):
-    make_dist("future-nets", {"futurenet": "build"}, api=repr(api))
-    with pytest.raises(A.IncompatiblePluginError) as info:
+# ------------------------------------------------------------------- plugin API versions
+
+
+def test_plugin_api_versions_across_a_version_bump(plugin_site, monkeypatch):
+    plugin_site.add("old-nets", {"oldnet": "build"}, api=1)
+    plugin_site.add("new-nets", {"newnet": "build"}, api=2)
+    plugin_site.add("future-nets", {"futurenet": "build"}, api=3)
+    plugin_site.add("plain-nets", {"plainnet": "plain"}, PLAIN)  # declares nothing
+    assert A.get("oldnet").api_version == 1 and A.get("plainnet").api_version is None
+    with pytest.raises(A.ArchitectureError, match="needs plugin API version 2"):
+        A.get("newnet")
+
+    # brainkit moves to API 2 and keeps supporting 1: plugins written for 1 still load.
+    monkeypatch.setattr(_spec, "API_VERSION", 2)
+    A.refresh()
+    assert A.get("oldnet").api_version == 1
+    assert A.get("newnet").api_version == 2
+    assert A.get("plainnet").name == "plainnet"
+    with pytest.raises(A.ArchitectureError) as info:
         A.get("futurenet")
     message = str(info.value)
-    assert "'futurenet'" in message and "future-nets 1.0" in message
-    assert f"api_version={api!r}" in message and "API version 1" in message and fix in message
-    assert isinstance(info.value, A.PluginError)
-    assert "future-nets:futurenet" in A.load_errors()
-    assert A.get("mlp").api_version == 1
+    assert "'futurenet' from distribution future-nets 1.0" in message
+    assert (
+        "needs plugin API version 3" in message and "supports plugin API versions 1 to 2" in message
+    )
+    assert "Upgrade brainkit" in message and f"{A.DISABLE_ENV}=future-nets:futurenet" in message
+    assert not check_architecture("futurenet")
+    assert A.get("mlp").api_version == 1  # the built-ins too
+
+    # Later brainkit drops API 1: those plugins, and the undeclared one, are refused.
+    monkeypatch.setattr(_spec, "OLDEST_API_VERSION", 2)
+    A.refresh()
+    for name in ("oldnet", "plainnet"):
+        with pytest.raises(A.ArchitectureError, match="written for plugin API version 1.*plugin"):
+            A.get(name)
+    assert A.get("newnet").api_version == 2
 
 
-def test_bare_function_plugin_gets_default_metadata(make_dist):
-    source = '''
-    def plain(input_shape, num_classes, depth=2, width=8):
-        """A plain builder without metadata.
+@pytest.mark.parametrize("api", ["'one'", "1.0", "True"])
+def test_a_non_integer_api_version_is_refused(plugin_site, api):
+    plugin_site.add("odd-nets", {"oddnet": "build"}, DECLARES.replace("{api}", api))
+    with pytest.raises(A.ArchitectureError, match=f"api_version={api}, which is not an integer"):
+        A.get("oddnet")
+    assert A.get("mlp").name == "mlp"
 
-        Details here.
-        """
-        import keras
-        inputs = keras.Input(shape=input_shape)
-        x = keras.layers.Flatten()(inputs)
-        for i in range(depth):
-            x = keras.layers.Dense(width, activation="relu")(x)
-        return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
-    '''
-    make_dist("plain-dist", {"plainnet": "plain"}, source)
+
+def test_bare_function_plugin_gets_default_metadata(plugin_site):
+    plugin_site.add("plain-dist", {"plainnet": "plain"}, PLAIN)
     arch = A.get("plainnet")
     assert arch.description == "A plain builder without metadata."
     assert dict(arch.hyperparameters) == {"depth": 2, "width": 8}
-    assert arch.recipe == A.Recipe() and arch.api_version == A.API_VERSION
-    from brainkit.architectures.testing import check_architecture
-
+    assert arch.recipe == A.Recipe() and arch.api_version is None
     report = check_architecture("plainnet", (6, 6), 3, hyperparameters={"depth": 1})
     assert report.ok, report
     assert any("output='logits'" in w for w in report.warnings)  # softmax under a logits recipe
+    assert any("no api_version declared: it counts as 1" in w for w in report.warnings)
     with pytest.raises(A.HyperparameterError, match="depth=2, width=8"):
         A.build("plainnet", (6, 6), 3, height=3)
 
@@ -308,10 +271,8 @@ def test_bare_function_plugin_gets_default_metadata(make_dist):
 # ------------------------------------------------------------ testing helpers
 
 
-def test_check_architecture_reports_each_stage(make_dist):
-    from brainkit.architectures.testing import assert_valid_architecture, check_architecture
-
-    make_dist("broken-dist", {"brokennet": "build"}, "import no_such_module_xyz\n")
+def test_check_architecture_reports_each_stage(plugin_site):
+    plugin_site.add("broken-dist", {"brokennet": "build"}, "import no_such_module_xyz\n")
     bad = check_architecture("brokennet")
     assert not bad and bad.stage == "load" and "broken-dist" in bad.error
     assert bad.summary().startswith("FAIL brokennet")
@@ -330,11 +291,27 @@ def test_check_architecture_reports_each_stage(make_dist):
     assert report.stage == "build" and "last dimension" in report.error
     with pytest.raises(AssertionError, match="FAIL wrong"):
         assert_valid_architecture(wrong)
+    future = A.architecture(wrong, api_version=A.API_VERSION + 1)
+    assert check_architecture(future).stage == "load"
+
+    @A.architecture(recipe=A.Recipe(optimizer="nosuchopt"), api_version=1)
+    def untrainable(input_shape, num_classes):
+        """Its recipe names no Keras optimizer."""
+        import keras
+
+        inputs = keras.Input(shape=input_shape)
+        return keras.Model(inputs, keras.layers.Dense(num_classes)(keras.layers.Flatten()(inputs)))
+
+    assert check_architecture(untrainable).ok  # no training asked for
+    failed = check_architecture(untrainable, train_step=True)
+    assert failed.stage == "train" and "no optimizer called 'nosuchopt'" in failed.error
 
     good = assert_valid_architecture("mlp", (28, 28), 10, train_step=True)
     assert good.ok and good.parameters == 101_770 and good.output_shape == (2, 10)
     assert good.summary().startswith("PASS mlp (brainkit ")
     assert not good.warnings
+    other = assert_valid_architecture("mlp", (32, 32, 3), 4, train_step=True)  # not the sample's
+    assert other.output_shape == (2, 4)
 
 
 # ---------------------------------------------------------- a real installed plugin
@@ -351,19 +328,8 @@ def installed_example(tmp_path_factory):
         EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
     )
     env = {**os.environ, "TMPDIR": str(build_tmp), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--no-deps",
-        "--no-build-isolation",
-        "--no-index",
-        "--quiet",
-        "--target",
-        str(target),
-        str(source),
-    ]
+    cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation"]
+    cmd += ["--no-index", "--quiet", "--target", str(target), str(source)]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert list(target.glob("brainkit_lenet-0.1.0.dist-info"))
@@ -384,22 +350,19 @@ def test_installed_example_plugin_is_discovered_built_and_trained(installed_exam
         False,
     )
     assert "brainkit_lenet" not in sys.modules  # discovery imported nothing
+    try:
+        arch = A.get("lenet5")
+        assert arch.source == "brainkit-lenet 0.1.0" and arch.api_version == 1
+        assert arch.description.startswith("LeNet-5")
+        assert A.build("lenet5", (28, 28), 10).count_params() == 61_706
+        import brainkit
+        from brainkit.datasets import load
 
-    arch = A.get("lenet5")
-    assert arch.source == "brainkit-lenet 0.1.0" and arch.api_version == 1
-    assert arch.description.startswith("LeNet-5")
-    model = A.build("lenet5", (28, 28), 10)
-    assert model.count_params() == 61_706
-
-    recipe = arch.recipe
-    rng = np.random.default_rng(0)
-    x = recipe.scale_inputs(rng.integers(0, 256, size=(16, 28, 28)))
-    y = recipe.encode_labels(rng.integers(0, 10, size=16), 10)
-    model.compile(**recipe.compile_arguments())
-    history = model.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    assert np.isfinite(history.history["loss"][0])
-    sys.modules.pop("brainkit_lenet", None)
-    sys.modules.pop("brainkit_lenet.lenet", None)
+        result = brainkit.train("lenet5", load("fashion_mnist_sample"), epochs=1, verbose=0)
+        assert np.isfinite(result.history["loss"][0]) and result.architecture == "lenet5"
+    finally:
+        sys.modules.pop("brainkit_lenet", None)
+        sys.modules.pop("brainkit_lenet.lenet", None)
 
 
 @pytest.mark.slow

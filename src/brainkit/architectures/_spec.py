@@ -1,13 +1,11 @@
-"""The plugin API's objects: :class:`Recipe`, :class:`Architecture`, :func:`architecture`.
+"""The plugin API's objects: the errors, :class:`Recipe`, :class:`Architecture`, :func:`architecture`.
 
-Nothing here imports Keras at import time; see :mod:`brainkit.architectures`
-for the contract these objects implement.
+Nothing here imports Keras at import time.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
@@ -15,123 +13,81 @@ from typing import Any
 
 from brainkit.errors import BrainkitError
 
-__all__ = [
-    "API_VERSION",
-    "AmbiguousArchitectureError",
-    "Architecture",
-    "ArchitectureDisabledError",
-    "ArchitectureError",
-    "HyperparameterError",
-    "IncompatiblePluginError",
-    "PluginError",
-    "Recipe",
-    "RecipeError",
-    "UnknownArchitectureError",
-    "architecture",
-]
-
-#: Version of the plugin API this brainkit implements. A plugin declares the
-#: version it was written for with ``@architecture(api_version=...)``; any other
-#: value is refused with :class:`IncompatiblePluginError`.
+#: The newest plugin API version this brainkit implements.
 API_VERSION = 1
-
-# --------------------------------------------------------------------------- errors
+#: The oldest plugin API version it still supports. A plugin declares the oldest
+#: version it needs (``api_version``; undeclared counts as 1) and loads when that
+#: lies between :data:`OLDEST_API_VERSION` and :data:`API_VERSION`.
+OLDEST_API_VERSION = 1
 
 
 class ArchitectureError(BrainkitError):
-    """Base class of every error about architectures and their plugins."""
+    """An architecture or its plugin cannot be used; the message names the plugin and the fix."""
 
 
 class UnknownArchitectureError(ArchitectureError, LookupError):
-    """No architecture has the name asked for; the message lists what exists."""
-
-
-class AmbiguousArchitectureError(ArchitectureError, LookupError):
-    """Two distributions provide the same name and neither is brainkit itself."""
-
-
-class ArchitectureDisabledError(ArchitectureError, LookupError):
-    """The architecture exists but ``BRAINKIT_DISABLE_ARCHITECTURES`` turns it off."""
+    """A name that picks out no usable architecture: unknown, ambiguous or turned off."""
 
 
 class HyperparameterError(ArchitectureError, ValueError):
-    """A hyperparameter the architecture does not have, or an invalid shape or class count."""
+    """A hyperparameter, input shape or class count that the architecture cannot take."""
 
 
-class RecipeError(ArchitectureError, ValueError):
-    """A :class:`Recipe` field has a value brainkit does not understand."""
+def api_version_problem(declared: Any) -> str | None:
+    """Say why a plugin declaring ``api_version=declared`` cannot load here; ``None`` if it can."""
+    from brainkit._version import __version__
+
+    low, high = OLDEST_API_VERSION, API_VERSION
+    supported = f"brainkit {__version__} supports plugin API " + (
+        f"version {high}" if low == high else f"versions {low} to {high}"
+    )
+    declared = 1 if declared is None else declared
+    if isinstance(declared, bool) or not isinstance(declared, int):
+        return f"declares api_version={declared!r}, which is not an integer; {supported}."
+    if declared > high:
+        return f"needs plugin API version {declared}, but {supported}. Upgrade brainkit."
+    if declared < low:
+        return (
+            f"was written for plugin API version {declared}, but {supported}. Upgrade the plugin."
+        )
+    return None
 
 
-class PluginError(ArchitectureError, RuntimeError):
-    """A plugin failed to import, to build, or built the wrong thing.
-
-    Attributes
-    ----------
-    name : str or None
-        The architecture (entry-point) name.
-    distribution : str or None
-        The installed distribution that provides it, e.g. ``"brainkit-lenet 0.1.0"``.
-    """
-
-    def __init__(self, message: str, *, name: str | None = None, distribution: str | None = None):
-        super().__init__(message)
-        self.name = name
-        self.distribution = distribution
+def _bad(what: str, value: Any, allowed: str) -> ArchitectureError:
+    return ArchitectureError(f"Recipe {what}={value!r} is not valid; use {allowed}.")
 
 
-class IncompatiblePluginError(PluginError):
-    """A plugin declares a plugin ``api_version`` this brainkit does not implement."""
-
-
-# --------------------------------------------------------------------------- recipe
-
-_OUTPUTS = ("logits", "probabilities")
-_LABEL_ENCODINGS = ("sparse", "one_hot")
-_INPUT_SCALINGS = ("unit", "none")
-_CROSSENTROPY = {
-    "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
-    "categorical_crossentropy": "CategoricalCrossentropy",
-    "binary_crossentropy": "BinaryCrossentropy",
-}
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """The training recipe an architecture was designed for.
-
-    The trainer reads it to compile and feed the model the way its author
-    intended; a learner can override any field.
+    """The training recipe an architecture was designed for; a learner can override any field.
 
     Attributes
     ----------
     optimizer : str
-        Keras optimizer name, e.g. ``"adam"``, ``"sgd"``, ``"rmsprop"``.
+        Keras optimizer name, e.g. ``"adam"``, ``"sgd"``.
     learning_rate : float
         The optimizer's (starting) learning rate.
     loss : str
         Keras loss name, e.g. ``"sparse_categorical_crossentropy"``, ``"mse"``.
     output : {"logits", "probabilities"}
-        What the model's last layer emits; cross-entropy losses are built with
-        ``from_logits=(output == "logits")``.
+        What the last layer emits; cross-entropy is built with ``from_logits`` to match.
     label_encoding : {"sparse", "one_hot"}
         Integer class labels, or one-hot rows (e.g. for an MSE loss).
-    batch_size : int
-        Examples per gradient step.
-    epochs : int
-        Passes over the training set.
+    batch_size, epochs : int
+        Examples per step; passes over the training set.
     input_scaling : {"unit", "none"}
-        ``"unit"``: pixels become ``float32`` in [0, 1] (x / 255);
-        ``"none"``: raw 0-255 values as ``float32``.
+        ``"unit"``: pixels become ``float32`` in [0, 1]; ``"none"``: raw 0-255 as ``float32``.
     metrics : tuple of str
-        Keras metric names; default ``("accuracy",)``.
+        Keras metric names.
     notes : str
-        Honest words about what to expect when training with this recipe.
-    learning_rate_decay : float
-        Multiply the learning rate by this factor every
-        ``learning_rate_decay_steps`` optimizer steps, smoothly (Keras'
-        ``ExponentialDecay``); ``1.0`` (the default) keeps it constant.
-    learning_rate_decay_steps : int
-        Steps over which the learning rate falls by ``learning_rate_decay``.
+        What to expect from this recipe (accuracy, behaviour), not one machine's timings.
+    learning_rate_decay, learning_rate_decay_steps : float, int
+        Multiply the learning rate by ``learning_rate_decay`` every
+        ``learning_rate_decay_steps`` steps, smoothly; ``1.0`` keeps it constant.
     """
 
     optimizer: str = "adam"
@@ -148,39 +104,30 @@ class Recipe:
     learning_rate_decay_steps: int = 1000
 
     def __post_init__(self) -> None:
-        def bad(what: str, value: Any, allowed: str) -> RecipeError:
-            return RecipeError(f"Recipe {what}={value!r} is not valid; use {allowed}.")
-
-        if not isinstance(self.optimizer, str) or not self.optimizer:
-            raise bad("optimizer", self.optimizer, "a Keras optimizer name such as 'adam'")
-        if not isinstance(self.loss, str) or not self.loss:
-            raise bad("loss", self.loss, "a Keras loss name such as 'mse'")
-        lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (0 < lr < math.inf):
-            raise bad("learning_rate", lr, "a positive number")
-        if self.output not in _OUTPUTS:
-            raise bad("output", self.output, " or ".join(map(repr, _OUTPUTS)))
-        if self.label_encoding not in _LABEL_ENCODINGS:
-            raise bad(
-                "label_encoding", self.label_encoding, " or ".join(map(repr, _LABEL_ENCODINGS))
-            )
-        if self.input_scaling not in _INPUT_SCALINGS:
-            raise bad("input_scaling", self.input_scaling, " or ".join(map(repr, _INPUT_SCALINGS)))
-        decay = self.learning_rate_decay
-        if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 < decay <= 1:
-            raise bad("learning_rate_decay", decay, "a number in (0, 1]; 1 means constant")
-        object.__setattr__(self, "learning_rate_decay", float(decay))
+        for what in ("optimizer", "loss"):
+            if not isinstance(getattr(self, what), str) or not getattr(self, what):
+                raise _bad(what, getattr(self, what), "a Keras name such as 'adam' or 'mse'")
+        for what, allowed in (
+            ("output", ("logits", "probabilities")),
+            ("label_encoding", ("sparse", "one_hot")),
+            ("input_scaling", ("unit", "none")),
+        ):
+            if getattr(self, what) not in allowed:
+                raise _bad(what, getattr(self, what), " or ".join(map(repr, allowed)))
+        if not _number(self.learning_rate) or not 0 < self.learning_rate < float("inf"):
+            raise _bad("learning_rate", self.learning_rate, "a positive number")
+        if not _number(self.learning_rate_decay) or not 0 < self.learning_rate_decay <= 1:
+            raise _bad("learning_rate_decay", self.learning_rate_decay, "a number in (0, 1]")
         for what in ("batch_size", "epochs", "learning_rate_decay_steps"):
             value = getattr(self, what)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise bad(what, value, "a positive integer")
-        metrics = self.metrics
-        if isinstance(metrics, str):
-            metrics = (metrics,)
+                raise _bad(what, value, "a positive integer")
+        metrics = (self.metrics,) if isinstance(self.metrics, str) else tuple(self.metrics)
         if not all(isinstance(m, str) and m for m in metrics):
-            raise bad("metrics", self.metrics, "a tuple of Keras metric names")
-        object.__setattr__(self, "metrics", tuple(metrics))
-        object.__setattr__(self, "learning_rate", float(lr))
+            raise _bad("metrics", self.metrics, "a tuple of Keras metric names")
+        object.__setattr__(self, "metrics", metrics)
+        object.__setattr__(self, "learning_rate", float(self.learning_rate))
+        object.__setattr__(self, "learning_rate_decay", float(self.learning_rate_decay))
 
     @property
     def from_logits(self) -> bool:
@@ -189,30 +136,26 @@ class Recipe:
 
     def replace(self, **changes: Any) -> Recipe:
         """Return a copy with some fields changed (validated again)."""
-        unknown = sorted(set(changes) - {f.name for f in fields(self)})
+        names = [f.name for f in fields(self)]
+        unknown = sorted(set(changes) - set(names))
         if unknown:
-            valid = ", ".join(f.name for f in fields(self))
-            raise RecipeError(f"Recipe has no field {', '.join(unknown)}; its fields are: {valid}.")
+            raise ArchitectureError(
+                f"Recipe has no field {', '.join(unknown)}; its fields are: {', '.join(names)}."
+            )
         return replace(self, **changes)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the fields as a plain, JSON-friendly dictionary."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["metrics"] = list(self.metrics)
-        return out
+        return {f.name: getattr(self, f.name) for f in fields(self)} | {"metrics": [*self.metrics]}
 
-    # Helpers for trainers; they import Keras only when called.
     def scale_inputs(self, x: Any) -> Any:
-        """Return ``x`` as ``float32``, divided by 255 when ``input_scaling == "unit"``."""
+        """Return a ``float32`` copy of ``x``, divided by 255 when ``input_scaling == "unit"``."""
         import numpy as np
 
         if self.input_scaling != "unit":
             return np.asarray(x, dtype="float32")
-        # One float32 array, divided in place: x.astype(...) / 255 would hold two at once
-        # (2 x 188 MB for the Fashion-MNIST training set).
-        scaled = np.array(x, dtype="float32")  # always a copy: the caller's array is not touched
-        np.divide(scaled, np.float32(255.0), out=scaled)
-        return scaled
+        scaled = np.array(x, dtype="float32")  # one copy (never the caller's), divided in place
+        return np.divide(scaled, np.float32(255.0), out=scaled)
 
     def encode_labels(self, y: Any, num_classes: int) -> Any:
         """Return integer labels ``y`` as the recipe wants them (sparse or one-hot ``float32``)."""
@@ -223,237 +166,213 @@ class Recipe:
             return y.astype("int32")
         return np.eye(num_classes, dtype="float32")[y.astype("int64")]
 
-    def make_loss(self) -> Any:
-        """Return the Keras loss object, with ``from_logits`` set for cross-entropy."""
-        from brainkit.runtime import import_keras
-
-        keras = import_keras()
-        key = self.loss.lower()
-        if key in _CROSSENTROPY:
-            return getattr(keras.losses, _CROSSENTROPY[key])(from_logits=self.from_logits)
-        return keras.losses.get(self.loss)
-
-    def learning_rate_at(self, step: int) -> float:
-        """Return the learning rate after ``step`` optimizer steps."""
-        return self.learning_rate * self.learning_rate_decay ** (
-            step / self.learning_rate_decay_steps
-        )
-
-    def make_optimizer(self) -> Any:
-        """Return a fresh Keras optimizer with the recipe's learning rate (and its decay)."""
+    def compile_arguments(self) -> dict[str, Any]:
+        """Return a fresh ``optimizer``, the ``loss`` and ``metrics`` for ``model.compile(**...)``."""
         from brainkit.runtime import import_keras
 
         keras = import_keras()
         try:
-            cls = type(keras.optimizers.get(self.optimizer))
+            optimizer = type(keras.optimizers.get(self.optimizer))
         except ValueError as exc:
-            raise RecipeError(f"Keras has no optimizer called {self.optimizer!r}.") from exc
+            raise ArchitectureError(f"Keras has no optimizer called {self.optimizer!r}.") from exc
         rate: Any = self.learning_rate
         if self.learning_rate_decay < 1.0:
             rate = keras.optimizers.schedules.ExponentialDecay(
-                self.learning_rate, self.learning_rate_decay_steps, self.learning_rate_decay
+                rate, self.learning_rate_decay_steps, self.learning_rate_decay
             )
-        return cls(learning_rate=rate)
-
-    def compile_arguments(self) -> dict[str, Any]:
-        """Return ``optimizer``, ``loss`` and ``metrics`` for ``model.compile(**...)``."""
+        crossentropy = {
+            "sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
+            "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+            "binary_crossentropy": keras.losses.BinaryCrossentropy,
+        }.get(self.loss.lower())
+        loss = crossentropy(from_logits=self.from_logits) if crossentropy else self.loss
         return {
-            "optimizer": self.make_optimizer(),
-            "loss": self.make_loss(),
-            "metrics": list(self.metrics),
+            "optimizer": optimizer(learning_rate=rate),
+            "loss": loss,
+            "metrics": [*self.metrics],
         }
 
 
-# --------------------------------------------------------------------- architecture
-
-Builder = Callable[..., Any]
-
-
-def _signature_hyperparameters(builder: Builder) -> tuple[dict[str, Any], bool]:
-    """Return the keyword defaults after ``(input_shape, num_classes)`` and whether ``**kw`` is taken."""
-    try:
-        sig = inspect.signature(builder)
-    except (TypeError, ValueError):
-        return {}, True
-    params = list(sig.parameters.values())
-    positional = [
-        p
-        for p in params
-        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    ]
-    hps: dict[str, Any] = {}
-    for p in params:
-        if p in positional[:2] or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        if p.default is not inspect.Parameter.empty:
-            hps[p.name] = p.default
-    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-    return hps, var_kw
-
-
-def _first_doc_line(obj: Any) -> str:
-    doc = inspect.getdoc(obj) or ""
-    for line in doc.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+def _shape(input_shape: Any) -> tuple[int, ...]:
+    """Return ``input_shape`` as a tuple of positive ints (an int ``n`` becomes ``(n,)``)."""
+    shape = (input_shape,) if isinstance(input_shape, int) else input_shape
+    if (
+        not isinstance(shape, (tuple, list))
+        or not shape
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)
+    ):
+        raise HyperparameterError(
+            f"input_shape must be a tuple of positive integers such as (28, 28), got {input_shape!r}."
+        )
+    return tuple(shape)
 
 
 @dataclass(frozen=True, eq=False)
 class Architecture:
-    """A model builder plus the metadata learners and trainers need.
+    """A model builder plus the metadata learners and trainers need; make one with :func:`architecture`.
 
-    Call it like the builder: ``arch(input_shape, num_classes, **hp)`` returns
-    the raw, uncompiled ``keras.Model``. :meth:`build` does the same and also
-    checks the result (it is what :func:`brainkit.architectures.build` uses).
+    Calling it, ``arch(input_shape, num_classes, **hp)``, calls the builder with the
+    defaults filled in; :meth:`build` does the same and checks the model.
 
     Attributes
     ----------
     builder : callable
-        ``builder(input_shape, num_classes, **hyperparameters) -> keras.Model``.
-    name : str
-        The architecture's name; the registry sets it to the entry-point name.
-    description : str
-        One line.
+        ``builder(input_shape, num_classes, **hyperparameters) -> keras.Model`` (uncompiled).
+    name, description, reference : str
+        The name (the registry sets it to the entry point's), one line, and where it comes from.
     hyperparameters : mapping
         Every hyperparameter with its default value.
     recipe : Recipe
-        How it was meant to be trained.
-    reference : str
-        Where it comes from: paper, book chapter or tutorial.
-    api_version : int
-        The plugin API version it was written for.
-    distribution, version, entry_point : str or None
-        Filled in by the registry: who provides it, and the entry-point value.
+        How it is meant to be trained.
+    api_version : int or None
+        The oldest plugin API version it needs; ``None`` (undeclared) counts as 1.
+    distribution, version : str or None
+        Who provides it; set by the registry.
+    accepts_extra_hyperparameters : bool
+        The builder takes ``**kwargs``, so names beyond :attr:`hyperparameters` are passed on.
     """
 
-    builder: Builder
+    builder: Callable[..., Any]
     name: str = ""
     description: str = ""
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
     recipe: Recipe = field(default_factory=Recipe)
     reference: str = ""
-    api_version: int = API_VERSION
+    api_version: int | None = None
     distribution: str | None = None
     version: str | None = None
-    entry_point: str | None = None
     accepts_extra_hyperparameters: bool = False
 
     def __post_init__(self) -> None:
         if not callable(self.builder):
-            raise PluginError(
-                f"Architecture {self.name or '?'!r}: builder must be callable, got "
-                f"{type(self.builder).__name__}.",
-                name=self.name or None,
+            raise ArchitectureError(
+                f"Architecture {self.name!r}: the builder must be callable, "
+                f"not a {type(self.builder).__name__}."
             )
         if not isinstance(self.recipe, Recipe):
-            raise PluginError(
+            raise ArchitectureError(
                 f"Architecture {self.name!r}: recipe must be a brainkit.architectures.Recipe, "
-                f"got {type(self.recipe).__name__}.",
-                name=self.name or None,
+                f"not a {type(self.recipe).__name__}."
             )
         object.__setattr__(self, "hyperparameters", MappingProxyType(dict(self.hyperparameters)))
 
-    @classmethod
-    def from_builder(cls, builder: Builder, **metadata: Any) -> Architecture:
-        """Wrap a bare builder, deriving missing metadata from it.
-
-        The description defaults to the docstring's first line, the
-        hyperparameters to the keyword defaults of its signature, the name
-        to its ``__name__`` and the recipe to ``Recipe()``.
-        """
-        if isinstance(builder, Architecture):
-            changes = {k: v for k, v in metadata.items() if v is not None}
-            return replace(builder, **changes) if changes else builder
-        hps, var_kw = _signature_hyperparameters(builder)
-        if metadata.get("hyperparameters") is None:
-            metadata["hyperparameters"] = hps
-            metadata.setdefault("accepts_extra_hyperparameters", var_kw)
-        if not metadata.get("description"):
-            metadata["description"] = _first_doc_line(builder)
-        if not metadata.get("name"):
-            metadata["name"] = getattr(builder, "__name__", "") or ""
-        if metadata.get("recipe") is None:
-            metadata["recipe"] = Recipe()
-        if metadata.get("reference") is None:
-            metadata["reference"] = ""
-        if metadata.get("api_version") is None:
-            metadata["api_version"] = API_VERSION
-        return cls(builder=builder, **metadata)
-
-    # -- identity ------------------------------------------------------------------
     @property
     def source(self) -> str:
         """``"distribution version"``, or ``"<unregistered>"``."""
-        if not self.distribution:
-            return "<unregistered>"
-        return f"{self.distribution} {self.version}" if self.version else self.distribution
+        return (
+            f"{self.distribution} {self.version or ''}".strip()
+            if self.distribution
+            else "<unregistered>"
+        )
 
     def __repr__(self) -> str:
         return f"<Architecture {self.name!r} from {self.source}: {self.description}>"
 
-    def __call__(self, input_shape: Any, num_classes: int, **hyperparameters: Any) -> Any:
-        """Call the builder with the defaults filled in; no checks (see :meth:`build`)."""
-        kwargs = self.resolve_hyperparameters(hyperparameters)
-        return self.builder(normalise_input_shape(input_shape), int(num_classes), **kwargs)
-
-    def resolve_hyperparameters(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Return the defaults updated with ``overrides``; unknown names raise an error."""
-        overrides = dict(overrides or {})
+    def _arguments(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(overrides) - set(self.hyperparameters))
         if unknown and not self.accepts_extra_hyperparameters:
             valid = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items()) or "none"
             raise HyperparameterError(
-                f"Architecture {self.name!r} has no hyperparameter "
-                f"{', '.join(map(repr, unknown))}. Its hyperparameters (with defaults): {valid}."
+                f"Architecture {self.name!r} has no hyperparameter {', '.join(map(repr, unknown))}. "
+                f"Its hyperparameters (with defaults): {valid}."
             )
         return {**self.hyperparameters, **overrides}
 
+    def __call__(self, input_shape: Any, num_classes: int, **hyperparameters: Any) -> Any:
+        """Call the builder with the defaults filled in; no checks (see :meth:`build`)."""
+        return self.builder(
+            _shape(input_shape), int(num_classes), **self._arguments(hyperparameters)
+        )
+
     def build(self, input_shape: Any, num_classes: int, **hyperparameters: Any) -> Any:
-        """Build the model and check it is a ``keras.Model`` with ``num_classes`` outputs.
+        """Build the model and check it: a ``keras.Model`` taking ``input_shape``, one output of ``num_classes``.
 
         Raises
         ------
         HyperparameterError
-            Unknown hyperparameter name, or a bad shape or class count.
-        PluginError
-            The builder raised, or returned something other than a suitable model.
+            An unknown hyperparameter, a bad shape or class count, or one the builder refuses.
+        ArchitectureError
+            The builder raised, or returned something else; the message names the distribution.
         """
-        from brainkit.architectures._validate import build_checked
+        from brainkit.runtime import import_keras
 
-        return build_checked(self, input_shape, num_classes, hyperparameters)
+        shape = _shape(input_shape)
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise HyperparameterError(
+                f"num_classes must be a positive integer, got {num_classes!r}."
+            )
+        arguments = self._arguments(hyperparameters)
+        keras = import_keras()
+        who = f"Architecture {self.name!r} from {self.source}"
+        try:
+            model = self.builder(shape, num_classes, **arguments)
+        except HyperparameterError as exc:  # the builder's own "this input is not supported"
+            raise HyperparameterError(f"{who}: {exc}") from exc
+        except Exception as exc:
+            raise ArchitectureError(
+                f"{who} failed to build for input_shape={shape}, num_classes={num_classes}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        problem = _model_problem(keras, model, shape, num_classes)
+        if problem:
+            raise ArchitectureError(f"{who} {problem}")
+        return model
 
 
-def normalise_input_shape(input_shape: Any) -> tuple[int, ...]:
-    """Return ``input_shape`` as a tuple of positive ints (an int becomes ``(n,)``)."""
-    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
-        input_shape = (input_shape,)
+def _model_problem(keras: Any, model: Any, shape: tuple[int, ...], n: int) -> str | None:
+    if not isinstance(model, keras.Model):
+        kind = f"{type(model).__module__}.{type(model).__qualname__}"
+        return f"returned {kind} instead of a keras.Model. A builder must return an (uncompiled) keras.Model."
     try:
-        shape = tuple(input_shape)
-    except TypeError:
-        shape = None
-    if (
-        not shape
-        or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
-        or any(d < 1 for d in shape)
-    ):
-        raise HyperparameterError(
-            f"input_shape must be a tuple of positive integers such as (28, 28), got {input_shape!r}."
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError):  # a subclassed model that has not been called yet
+        inputs, outputs = None, None
+    if inputs:
+        got = [tuple(i.shape[1:]) for i in inputs]
+        if (
+            len(got) != 1
+            or len(got[0]) != len(shape)
+            or any(g not in (None, s) for g, s in zip(got[0], shape, strict=False))
+        ):
+            return (
+                f"was asked for input_shape={shape} but its model takes "
+                f"{got[0] if len(got) == 1 else got}. Use keras.Input(shape=input_shape)."
+            )
+    if not outputs:
+        try:
+            y = model(keras.ops.zeros((1, *shape)))
+        except Exception as exc:
+            return f"built a model that fails on an input of zeros: {type(exc).__name__}: {exc}"
+        outputs = (
+            list(y.values()) if isinstance(y, dict) else y if isinstance(y, (list, tuple)) else [y]
         )
-    return tuple(int(d) for d in shape)
+    if len(outputs) != 1:
+        return f"built a model with {len(outputs)} outputs; a classifier has exactly one."
+    out = tuple(outputs[0].shape[1:])
+    if not out or out[-1] != n:
+        return (
+            f"built a model with output shape {out} for num_classes={n}; "
+            f"the last dimension must equal num_classes ({n})."
+        )
+    return None
 
 
 def architecture(
-    builder: Builder | None = None,
+    builder: Callable[..., Any] | None = None,
     *,
     name: str | None = None,
     description: str | None = None,
     hyperparameters: Mapping[str, Any] | None = None,
     recipe: Recipe | None = None,
-    reference: str | None = None,
-    api_version: int = API_VERSION,
+    reference: str = "",
+    api_version: int | None = None,
 ) -> Any:
-    """Turn a builder function into an :class:`Architecture` (usable with or without arguments).
+    """Turn a builder function into an :class:`Architecture`; use it bare or with arguments.
+
+    What is not given comes from the function: the name from ``__name__``, the
+    description from the docstring's first line, the hyperparameters from the
+    keyword defaults after ``(input_shape, num_classes)``. ``api_version`` is the
+    oldest plugin API version the builder needs (undeclared counts as 1).
 
     Examples
     --------
@@ -465,17 +384,26 @@ def architecture(
     8
     """
 
-    def wrap(fn: Builder) -> Architecture:
-        return Architecture.from_builder(
+    def wrap(fn: Callable[..., Any]) -> Architecture:
+        if isinstance(fn, Architecture):
+            return fn
+        try:
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):  # no signature to read
+            params = []
+        named = [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        defaults = {p.name: p.default for p in named[2:] if p.default is not p.empty}
+        doc = (inspect.getdoc(fn) or "").strip().splitlines()
+        return Architecture(
             fn,
-            name=name,
-            description=description,
-            hyperparameters=hyperparameters,
-            recipe=recipe,
+            name=name or getattr(fn, "__name__", ""),
+            description=description or (doc[0].strip() if doc else ""),
+            hyperparameters=defaults if hyperparameters is None else hyperparameters,
+            recipe=recipe or Recipe(),
             reference=reference,
             api_version=api_version,
+            accepts_extra_hyperparameters=not params
+            or any(p.kind is p.VAR_KEYWORD for p in params),
         )
 
-    if builder is not None:
-        return wrap(builder)
-    return wrap
+    return wrap if builder is None else wrap(builder)

@@ -1,41 +1,21 @@
-"""Test helpers for architecture plugin authors.
+"""Check an architecture the way brainkit uses it, like scikit-learn's ``check_estimator``.
 
-Check a builder (or an installed architecture, by name) the way brainkit will
-use it: load it, build it for an input shape and class count, validate the
-model (a ``keras.Model`` whose single output has ``num_classes`` units), run
-one forward pass on random data and, if asked, one training step with the
-architecture's own :class:`~brainkit.architectures.Recipe`.
-
+:func:`check_architecture` loads it (an installed name, or the object itself),
+checks its plugin API version, builds and validates the model, runs a forward
+pass on random data and, with ``train_step=True``, trains it for one epoch with
+:func:`brainkit.train` and its own recipe on a slice of the embedded
+``fashion_mnist_sample``. It never raises: it returns a :class:`CheckReport`.
 In a plugin's tests::
 
     from brainkit.architectures.testing import assert_valid_architecture
     from my_package.lenet import lenet5
 
-    def test_lenet5_is_valid():
-        # the object itself, before it is installed
+    def test_lenet5():
         assert_valid_architecture(lenet5, input_shape=(28, 28), num_classes=10, train_step=True)
 
-    def test_lenet5_is_discovered():
-        # once installed (pip install -e .), through the entry point, as users get it
-        report = assert_valid_architecture("lenet5", input_shape=(32, 32, 3), num_classes=5)
-        assert report.source.startswith("my-package")
-
-Or use the pytest fixture: import it into your ``conftest.py``::
-
-    from brainkit.architectures.testing import architecture_check  # noqa: F401
-
-and then::
-
-    def test_lenet5(architecture_check):
-        architecture_check("lenet5", train_step=True)
-
-The fixture is :func:`assert_valid_architecture`, called after brainkit's
-plugin caches are cleared (so freshly installed plugins are seen).
-
-:func:`check_architecture` never raises: it returns a :class:`CheckReport`
-(truthy when the check passed) with the failing stage and error, the number
-of parameters, and warnings such as a recipe whose ``output`` does not match
-what the model emits (softmax probabilities declared as logits).
+The ``architecture_check`` pytest fixture (import it into your ``conftest.py``)
+is :func:`assert_valid_architecture` after brainkit's plugin caches are cleared,
+for the installed entry point: ``architecture_check("lenet5")``.
 """
 
 from __future__ import annotations
@@ -45,36 +25,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from brainkit.architectures._registry import (
-    EntryInfo,
-    describe_exception,
-    get,
-    plugin_call,
-    refresh,
-    reraise_if_fatal,
-)
-from brainkit.architectures._spec import (
-    API_VERSION,
-    Architecture,
-    ArchitectureError,
-    normalise_input_shape,
-)
+from brainkit.architectures._registry import EntryInfo, get, plugin_call, plugin_failure, refresh
+from brainkit.architectures._spec import Architecture, _shape, api_version_problem, architecture
 
 __all__ = ["CheckReport", "architecture_check", "assert_valid_architecture", "check_architecture"]
+
+#: How many images of the embedded sample ``train_step`` trains on, and tests on.
+TRAIN_IMAGES, TEST_IMAGES = 64, 16
 
 
 @dataclass(frozen=True)
 class CheckReport:
-    """The result of :func:`check_architecture`.
+    """The result of :func:`check_architecture`; truthy when the check passed.
 
     Attributes
     ----------
-    name : str
-        The architecture checked.
-    source : str
-        ``"distribution version"``, or ``"<unregistered>"`` for a bare object.
+    name, source : str
+        The architecture, and ``"distribution version"`` (``"<unregistered>"`` for an object).
     ok : bool
-        Whether every stage passed; the report is truthy exactly then.
+        Whether every stage passed.
     stage : str
         The stage reached: ``"load"``, ``"build"``, ``"forward"``, ``"train"`` or ``"done"``.
     error : str or None
@@ -82,9 +51,9 @@ class CheckReport:
     parameters : int or None
         The model's parameter count.
     output_shape : tuple or None
-        The output of the forward pass, e.g. ``(2, 10)``.
+        The forward pass's output shape, e.g. ``(2, 10)``.
     seconds : float
-        Time the check took.
+        How long the check took.
     warnings : tuple of str
         Problems that do not fail the check.
     """
@@ -104,39 +73,34 @@ class CheckReport:
 
     def summary(self) -> str:
         """One line: ``PASS name (source): ...`` or ``FAIL name (source) at STAGE: error``."""
-        if self.ok:
-            params = f"{self.parameters:,} parameters" if self.parameters is not None else ""
-            return (
-                f"PASS {self.name} ({self.source}): {params}, output {self.output_shape}, "
-                f"{self.seconds:.1f} s"
-            )
-        return f"FAIL {self.name} ({self.source}) at {self.stage}: {self.error}"
+        if not self.ok:
+            return f"FAIL {self.name} ({self.source}) at {self.stage}: {self.error}"
+        return (
+            f"PASS {self.name} ({self.source}): {self.parameters:,} parameters, "
+            f"output {self.output_shape}, {self.seconds:.1f} s"
+        )
 
     def __str__(self) -> str:
-        lines = [self.summary()]
-        lines += [f"  warning: {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return "\n".join([self.summary(), *(f"  warning: {w}" for w in self.warnings)])
 
 
-def _to_architecture(target: Any) -> Architecture:
-    if isinstance(target, Architecture):
-        return target
-    if isinstance(target, (str, EntryInfo)):
-        return get(target)
-    if callable(target):
-        return Architecture.from_builder(target)
-    raise TypeError(
-        f"Expected an architecture name, an Architecture or a builder function, got "
-        f"{type(target).__name__}."
-    )
+def _sample_slice(shape: tuple[int, ...], num_classes: int) -> Any:
+    """The first images of the embedded sample (random pixels if they do not fit ``shape``)."""
+    import numpy as np
 
+    from brainkit.datasets import Dataset, load
 
-def _label(target: Any) -> str:
-    if isinstance(target, str):
-        return target
-    if isinstance(target, EntryInfo):
-        return target.lookup_name
-    return str(getattr(target, "name", "") or getattr(target, "__name__", "") or repr(target))
+    sample = load("fashion_mnist_sample")
+    n = TRAIN_IMAGES + TEST_IMAGES
+    x = sample.x_train[:n]
+    if x[0].size == int(np.prod(shape)):
+        x = x.reshape(n, *shape)
+    else:
+        x = np.random.default_rng(0).integers(0, 256, size=(n, *shape), dtype=np.uint8)
+    y = sample.y_train[:n] % num_classes
+    names = tuple(f"class {i}" for i in range(num_classes))
+    t = TRAIN_IMAGES
+    return Dataset("fashion_mnist_sample slice", x[:t], y[:t], x[t:], y[t:], names, "embedded")
 
 
 def check_architecture(
@@ -146,16 +110,14 @@ def check_architecture(
     *,
     hyperparameters: Mapping[str, Any] | None = None,
     train_step: bool = False,
-    batch_size: int = 2,
     seed: int = 0,
 ) -> CheckReport:
-    """Load, build, validate and run an architecture once; never raises.
+    """Load, build, validate and run an architecture (and train it, if asked); never raises.
 
     Parameters
     ----------
     name_or_builder : str, EntryInfo, Architecture or callable
-        An installed architecture's name (or ``"distribution:name"``), or the
-        object itself.
+        An installed architecture's name (or ``"distribution:name"``), or the object itself.
     input_shape : tuple of int
         Shape of one example.
     num_classes : int
@@ -163,138 +125,90 @@ def check_architecture(
     hyperparameters : mapping, optional
         Hyperparameters to build with.
     train_step : bool
-        Also compile with the recipe and run one ``train_on_batch``.
-    batch_size : int
-        Size of the random batch.
+        Also train one epoch with :func:`brainkit.train` and the recipe on
+        :data:`TRAIN_IMAGES` images of the embedded ``fashion_mnist_sample``.
     seed : int
-        Seed of the random batch.
+        Seed of the random forward-pass batch and of the training run.
 
     Returns
     -------
     CheckReport
     """
-    with plugin_call() as state:
-        return _check(
-            name_or_builder, input_shape, num_classes, hyperparameters, train_step, batch_size, seed, state
-        )
-
-
-def _check(
-    name_or_builder: Any,
-    input_shape: Any,
-    num_classes: int,
-    hyperparameters: Mapping[str, Any] | None,
-    train_step: bool,
-    batch_size: int,
-    seed: int,
-    state: Any,
-) -> CheckReport:
     import numpy as np
 
     start = time.perf_counter()
-    label = _label(name_or_builder)
-    source = getattr(name_or_builder, "source", "<unregistered>")
+    target = name_or_builder
+    name = target.lookup_name if isinstance(target, EntryInfo) else str(getattr(
+        target, "name", "") or getattr(target, "__name__", "") or target)  # fmt: skip
+    source, stage = getattr(target, "source", "<unregistered>"), "load"
     warnings: list[str] = []
+    facts: dict[str, Any] = {}
 
-    def report(ok: bool, stage: str, error: str | None = None, **more: Any) -> CheckReport:
+    def report(stage: str, error: str | None = None) -> CheckReport:
+        ok = error is None
+        seconds = time.perf_counter() - start
         return CheckReport(
-            label, source, ok, stage, error, seconds=time.perf_counter() - start,
-            warnings=tuple(warnings), **more,
-        )  # fmt: skip
+            name, source, ok, stage, error, seconds=seconds, warnings=(*warnings,), **facts
+        )
 
-    def describe(exc: BaseException) -> str:
-        return str(exc) if isinstance(exc, ArchitectureError) else describe_exception(exc)
-
-    # 1. load
-    try:
-        arch = _to_architecture(name_or_builder)
-    except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
-        reraise_if_fatal(exc, state)
-        return report(False, "load", describe(exc))
-    label = arch.name or label
-    source = arch.source
-    if arch.api_version != API_VERSION:
-        return report(
-            False,
-            "load",
-            f"api_version={arch.api_version!r}, but brainkit implements API version {API_VERSION}.",
-        )
-    if not arch.description:
-        warnings.append("no description: add a docstring or @architecture(description=...).")
-    # 2. build (and validate)
-    try:
-        shape = normalise_input_shape(input_shape)
-        model = arch.build(shape, num_classes, **dict(hyperparameters or {}))
-    except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
-        reraise_if_fatal(exc, state)
-        return report(False, "build", describe(exc))
-    parameters = int(model.count_params())
-    if getattr(model, "compiled", False):
-        warnings.append(
-            "the builder returned a compiled model; brainkit compiles it from the recipe."
-        )
-    # 3. forward pass
-    recipe = arch.recipe
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 255, size=(batch_size, *shape)).astype("float32")
-    x = recipe.scale_inputs(x)
-    try:
-        from brainkit.runtime import import_keras
-
-        keras = import_keras()
-        y = keras.ops.convert_to_numpy(model(x, training=False))
-    except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
-        reraise_if_fatal(exc, state)
-        return report(False, "forward", describe(exc), parameters=parameters)
-    out_shape = tuple(int(d) for d in y.shape)
-    if out_shape != (batch_size, num_classes):
-        return report(
-            False,
-            "forward",
-            f"output shape {out_shape}, expected {(batch_size, num_classes)}.",
-            parameters=parameters,
-            output_shape=out_shape,
-        )
-    if not np.all(np.isfinite(y)):
-        return report(
-            False, "forward", "the output has NaN or infinite values.", parameters=parameters
-        )
-    looks_like_probabilities = bool(
-        np.all(y >= -1e-6) and np.allclose(y.sum(axis=-1), 1.0, atol=1e-3)
-    )
-    if recipe.output == "logits" and looks_like_probabilities and num_classes > 1:
-        warnings.append(
-            "the outputs are probabilities (rows sum to 1) but the recipe says "
-            "output='logits'; use Recipe(output='probabilities') or drop the softmax."
-        )
-    elif recipe.output == "probabilities" and not looks_like_probabilities:
-        warnings.append(
-            "the recipe says output='probabilities' but the rows do not sum to 1; "
-            "add a softmax or use Recipe(output='logits')."
-        )
-    # 4. one training step with the recipe
-    if train_step:
+    with plugin_call() as state:
         try:
-            labels = recipe.encode_labels(
-                rng.integers(0, num_classes, size=batch_size), num_classes
-            )
-            model.compile(**recipe.compile_arguments())
-            logs = model.train_on_batch(x, labels, return_dict=True)
-            loss = float(logs["loss"])
+            arch = get(target) if isinstance(target, (str, EntryInfo)) else architecture(target)
+            name, source = arch.name or name, arch.source
+            problem = api_version_problem(arch.api_version)
+            if problem:
+                return report("load", f"it {problem}")
+            if arch.api_version is None:
+                warnings.append(
+                    "no api_version declared: it counts as 1; declare the one you need."
+                )
+            if not arch.description:
+                warnings.append(
+                    "no description: add a docstring or @architecture(description=...)."
+                )
+            stage = "build"
+            shape = _shape(input_shape)
+            model = arch.build(shape, num_classes, **dict(hyperparameters or {}))
+            facts["parameters"] = int(model.count_params())
+            if getattr(model, "compiled", False):
+                warnings.append(
+                    "the builder compiled its model; brainkit compiles it from the recipe."
+                )
+            stage = "forward"
+            from brainkit.runtime import import_keras
+
+            rng = np.random.default_rng(seed)
+            x = arch.recipe.scale_inputs(rng.integers(0, 256, size=(2, *shape)))
+            y = import_keras().ops.convert_to_numpy(model(x, training=False))
+            facts["output_shape"] = tuple(int(d) for d in y.shape)
+            if facts["output_shape"] != (2, num_classes):
+                return report("forward", f"output shape {y.shape}, expected {(2, num_classes)}.")
+            if not np.all(np.isfinite(y)):
+                return report("forward", "the output has NaN or infinite values.")
+            sums_to_one = bool(np.all(y >= -1e-6) and np.allclose(y.sum(axis=-1), 1.0, atol=1e-3))
+            if arch.recipe.output == "logits" and sums_to_one and num_classes > 1:
+                warnings.append(
+                    "the outputs are probabilities (rows sum to 1) but the recipe says "
+                    "output='logits'; use Recipe(output='probabilities') or drop the softmax."
+                )
+            elif arch.recipe.output == "probabilities" and not sums_to_one:
+                warnings.append(
+                    "the recipe says output='probabilities' but the rows do not sum to 1; "
+                    "add a softmax or use Recipe(output='logits')."
+                )
+            if train_step:
+                stage = "train"
+                from brainkit.training import train
+
+                data = _sample_slice(shape, num_classes)
+                result = train(arch, data, epochs=1, hyperparameters=dict(hyperparameters or {}),
+                               seed=seed, validation=None, verbose=0)  # fmt: skip
+                loss = result.history["loss"][-1]
+                if not np.isfinite(loss):
+                    return report("train", f"the loss is {loss} after one epoch.")
         except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
-            reraise_if_fatal(exc, state)
-            return report(
-                False, "train", describe(exc), parameters=parameters, output_shape=out_shape
-            )
-        if not np.isfinite(loss):
-            return report(
-                False,
-                "train",
-                f"the loss is {loss}.",
-                parameters=parameters,
-                output_shape=out_shape,
-            )
-    return report(True, "done", parameters=parameters, output_shape=out_shape)
+            return report(stage, plugin_failure(exc, state))
+    return report("done")
 
 
 def assert_valid_architecture(
@@ -308,7 +222,7 @@ def assert_valid_architecture(
     Returns
     -------
     CheckReport
-        The passing report (with any warnings).
+        The passing report, with any warnings.
     """
     result = check_architecture(name_or_builder, input_shape, num_classes, **options)
     if not result.ok:

@@ -1,4 +1,12 @@
-"""``brainkit archs``: list the installed architectures and check that they work."""
+"""``brainkit archs``: list the installed architectures and check that they work.
+
+Plugin code can do what no ``try`` catches: call ``os._exit()``, crash the
+interpreter, hang. So ``--check`` checks every architecture in a child process,
+and the listing imports third-party plugins in a child before importing them
+here. One child serves the plugins in turn (one JSON line per event on its
+original standard output; what plugins print goes to standard error); when a
+plugin takes it down, that plugin fails and a new child goes on with the rest.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +14,22 @@ import click
 
 __all__ = ["COMMANDS", "archs"]
 
+_TIMEOUT_ENV = "BRAINKIT_PLUGIN_TIMEOUT"
+_TIMEOUTS = {"import": 120.0, "check": 600.0}
 
-def _matches(info, patterns):  # type: ignore[no-untyped-def]
+
+def _matches(info, patterns) -> bool:  # type: ignore[no-untyped-def]
     import fnmatch
 
-    if not patterns:
-        return True
-    return any(
-        fnmatch.fnmatchcase(candidate, p)
-        for p in patterns
-        for candidate in (info.lookup_name, info.name, info.key)
-    )
+    names = (info.lookup_name, info.name, info.key)
+    return not patterns or any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)
 
 
-def _status(info, failure):  # type: ignore[no-untyped-def]
-    if info.disabled:
-        return "disabled"
-    if failure is not None:
-        return "BROKEN"
-    if info.shadowed:
-        return f"shadowed by the built-in {info.name!r}"
-    if info.ambiguous:
-        return f"name also claimed by {', '.join(info.collision)}"
-    return ""
+def _trace(error) -> list[str]:  # type: ignore[no-untyped-def]
+    import traceback
+
+    cause = getattr(error, "__cause__", None)
+    return traceback.format_exception(cause) if cause is not None else []
 
 
 def _list(patterns: tuple[str, ...], verbose: bool) -> None:
@@ -40,54 +41,57 @@ def _list(patterns: tuple[str, ...], verbose: bool) -> None:
         click.echo(f"No architecture matches {' '.join(patterns)!r}. Installed: {have}.")
         return
     _probe_imports([i for i in infos if not i.disabled and not i.builtin])
-    rows = []
-    details: dict[str, list[str]] = {}
+    rows, broken = [], 0
     for info in infos:
-        arch, failure = None, None
-        if not info.disabled:
+        arch, error, status = None, None, ""
+        if info.disabled:
+            status = "disabled"
+        else:
             try:
                 arch = A.get(info)
-            except A.ArchitectureError:
-                failure = info.error
-        description = arch.description if arch is not None else ""
-        if failure is not None:
-            description = failure.message
-        status = _status(info, failure)
-        rows.append((info.lookup_name, info.source, description, status))
-        lines = [f"entry point: {info.value}", f"location: {info.location or '(built-in table)'}"]
+            except A.ArchitectureError as exc:
+                error, status, broken = exc, "BROKEN", broken + 1
+        if not status and info.collision and not info.builtin:
+            status = (
+                f"shadowed by the built-in {info.name!r}"
+                if "brainkit" in info.collision
+                else f"name also claimed by {', '.join(info.collision)}"
+            )
+        text = str(error) if error else arch.description if arch else ""
+        details = [f"entry point: {info.value}", f"location: {info.location or '(built-in table)'}"]
         if info.collision:
-            lines.append(f"same name in: {', '.join(info.collision)}")
+            details.append(f"same name in: {', '.join(info.collision)}")
         if arch is not None:
-            hps = ", ".join(f"{k}={v!r}" for k, v in arch.hyperparameters.items()) or "none"
             r = arch.recipe
             decay = ""
             if r.learning_rate_decay < 1:
                 decay = f" (x{r.learning_rate_decay:g} every {r.learning_rate_decay_steps} steps)"
-            lines += [
+            hps = ", ".join(f"{k}={v!r}" for k, v in arch.hyperparameters.items()) or "none"
+            api = arch.api_version if arch.api_version is not None else "1 (not declared)"
+            details += [
                 f"hyperparameters: {hps}",
                 f"recipe: {r.optimizer} lr={r.learning_rate:g}{decay}, {r.loss} on {r.output} "
                 f"({r.label_encoding} labels), batch {r.batch_size}, {r.epochs} epochs, "
                 f"inputs {r.input_scaling}",
+                *([f"notes: {r.notes}"] if r.notes else []),
+                *([f"reference: {arch.reference}"] if arch.reference else []),
+                f"plugin API: {api}",
             ]
-            if r.notes:
-                lines.append(f"notes: {r.notes}")
-            if arch.reference:
-                lines.append(f"reference: {arch.reference}")
-        if failure is not None and failure.traceback:
-            lines.append("traceback:")
-            lines += ["  " + t for t in failure.traceback.rstrip().splitlines()]
-        details[info.key] = lines
+        if _trace(error):
+            details += [
+                "traceback:",
+                *("  " + t for t in "".join(_trace(error)).rstrip().splitlines()),
+            ]
+        rows.append(
+            (info.lookup_name, info.source, (f"[{status}] " if status else "") + text, details)
+        )
 
-    width_name = max(len("NAME"), *(len(r[0]) for r in rows))
-    width_src = max(len("SOURCE"), *(len(r[1]) for r in rows))
-    click.echo(f"{'NAME':<{width_name}}  {'SOURCE':<{width_src}}  DESCRIPTION")
-    for info, (name, source, description, status) in zip(infos, rows, strict=True):
-        note = f"[{status}] " if status else ""
-        click.echo(f"{name:<{width_name}}  {source:<{width_src}}  {note}{description}")
-        if verbose:
-            for line in details[info.key]:
-                click.echo(f"{'':<{width_name}}    {line}")
-    broken = sum(1 for r in rows if r[3] == "BROKEN")
+    width = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("NAME", "SOURCE"))]
+    click.echo(f"{'NAME':<{width[0]}}  {'SOURCE':<{width[1]}}  DESCRIPTION")
+    for name, source, text, details in rows:
+        click.echo(f"{name:<{width[0]}}  {source:<{width[1]}}  {text}")
+        for line in details if verbose else ():
+            click.echo(f"{'':<{width[0]}}    {line}")
     if broken and not verbose:
         click.echo(
             f"\n{broken} plugin(s) failed to load; run `brainkit archs --verbose` for details."
@@ -96,33 +100,28 @@ def _list(patterns: tuple[str, ...], verbose: bool) -> None:
 
 def _check(patterns: tuple[str, ...], verbose: bool) -> bool:
     from brainkit import architectures as A
+    from brainkit.architectures._registry import _resolve
     from brainkit.architectures.testing import CheckReport
 
-    infos = A.discover()
-    targets: list = []  # EntryInfo, in order, once each
-    ok = True
+    infos, targets, ok = A.discover(), [], True
     for pattern in patterns or ("*",):
         chosen = [i for i in infos if _matches(i, (pattern,))]
         if not chosen:
             try:
-                chosen = [A.resolve(pattern)]
+                chosen = [_resolve(pattern)]
             except A.ArchitectureError as exc:
                 click.echo(f"FAIL {pattern}: {exc}")
                 ok = False
-                continue
         targets += [i for i in chosen if i not in targets]
     for info in targets:
         if info.disabled:
             click.echo(f"SKIP {info.lookup_name} ({info.source}): disabled")
-    enabled = [i for i in targets if not i.disabled]
-    for info, result in _isolated("check", enabled, in_process=_check_here):
-        fields = result.get("report")
-        if fields is not None:
-            shape = fields.get("output_shape")
-            report = CheckReport(**{
-                **fields, "warnings": tuple(fields["warnings"]),
-                "output_shape": tuple(shape) if shape is not None else None,
-            })
+    for info, result in _isolated("check", [i for i in targets if not i.disabled]):
+        if "report" in result:
+            fields = result["report"]
+            shape = fields["output_shape"]
+            fields.update(warnings=tuple(fields["warnings"]), output_shape=shape and tuple(shape))
+            report = CheckReport(**fields)
         else:
             report = CheckReport(info.lookup_name, info.source, False, "load", result["message"])
         click.echo(str(report) if verbose else report.summary())
@@ -136,14 +135,17 @@ def _check_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
     """Check one architecture in this process (the child's work, or the fallback)."""
     import dataclasses
 
+    from brainkit import architectures as A
     from brainkit.architectures.testing import check_architecture
 
     report = check_architecture(info, (28, 28), 10)
-    failure = info.error
-    return {
-        "ok": report.ok, "report": dataclasses.asdict(report),
-        "traceback": failure.traceback if failure is not None else None,
-    }
+    trace = ""
+    if report.stage == "load":
+        try:
+            A.get(info)
+        except A.ArchitectureError as exc:
+            trace = "".join(_trace(exc))
+    return {"ok": report.ok, "report": dataclasses.asdict(report), "traceback": trace}
 
 
 def _import_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -157,175 +159,88 @@ def _import_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
     return {"ok": True}
 
 
-# ------------------------------------------------------------ plugins run in child processes
-#
-# Plugin code can do what no try/except catches: call os._exit(), crash the
-# interpreter, hang. So `archs --check` checks every architecture in a child
-# process, and the listing imports third-party plugins in a child before
-# importing them here. One child serves all the plugins in turn; when a plugin
-# takes it down, that plugin is reported as failed and a new child goes on
-# with the rest. The child talks over its original standard output (one JSON
-# line per event); whatever plugins print goes to standard error.
-
-_TIMEOUT_ENV = "BRAINKIT_PLUGIN_TIMEOUT"
-_TIMEOUTS = {"import": 120.0, "check": 600.0}
-
-
-def _timeout(task: str) -> float:
-    import os
-
-    try:
-        value = float(os.environ.get(_TIMEOUT_ENV, ""))
-    except ValueError:
-        return _TIMEOUTS[task]
-    return value if value > 0 else _TIMEOUTS[task]
-
-
-def _child_command(task: str) -> list[str]:
-    import sys
-
-    return [sys.executable, "-c", "from brainkit.cli.archs import _child_main; _child_main()", task]
-
-
-def _child_env() -> dict[str, str]:
-    import os
-    import sys
-
-    env = dict(os.environ)
-    # The child must see the plugins this process sees, including folders added to sys.path.
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if isinstance(p, str) and p)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    return env
-
-
-def _isolated(task: str, infos: list, in_process) -> list:  # type: ignore[no-untyped-def,type-arg]
+def _isolated(task: str, infos: list) -> list:  # type: ignore[type-arg]
     """Run ``task`` ("import" or "check") for each entry in child processes; return (info, result).
 
-    If no child can be started at all (no usable interpreter), ``in_process``
-    does the work here instead, as brainkit did before plugins were isolated.
+    Each plugin may take ``BRAINKIT_PLUGIN_TIMEOUT`` seconds; a child that hangs or
+    dies fails the plugin it was on. If no child can start brainkit at all, the
+    work is done in this process instead.
     """
     import json
-    import queue
+    import os
     import subprocess
-    import threading
-    import time
+    import sys
 
+    here = _import_here if task == "import" else _check_here
+    try:
+        limit = float(os.environ.get(_TIMEOUT_ENV, ""))
+    except ValueError:
+        limit = 0.0
+    limit = limit if limit > 0 else _TIMEOUTS[task]
+    # The child must see the plugins this process sees, including folders added to sys.path.
+    path = os.pathsep.join(p for p in sys.path if isinstance(p, str) and p)
+    env = {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-c", "from brainkit.cli.archs import _child; _child()", task]
     results: list = []
     pending = list(infos)
-    limit = _timeout(task)
     while pending:
+        keys = json.dumps([i.key for i in pending])
         try:
-            child = subprocess.Popen(
-                _child_command(task), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                env=_child_env(), text=True, encoding="utf-8", errors="replace",
-            )
+            done = subprocess.run(command, input=keys, stdout=subprocess.PIPE, env=env, text=True,
+                                  timeout=limit * len(pending))  # fmt: skip
+            out, hung = done.stdout, False
+        except subprocess.TimeoutExpired as exc:  # its output so far is kept, as bytes
+            out, hung = (exc.stdout or b"").decode("utf-8", "replace"), True
         except OSError:
-            return results + [(info, in_process(info)) for info in pending]
-        lines: queue.Queue = queue.Queue()
-
-        def read(stream=child.stdout, sink=lines):  # type: ignore[no-untyped-def]
-            for line in stream:
-                sink.put(line)
-            sink.put(None)
-
-        threading.Thread(target=read, daemon=True).start()
-        try:
-            child.stdin.write(json.dumps([i.key for i in pending]) + "\n")
-            child.stdin.close()
-        except OSError:
-            pass
-        ready = False
-        deadline = time.monotonic() + limit
-        died = False
-        while pending:
-            try:
-                line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                child.kill()
-                info = pending.pop(0)
-                verb = "finish importing" if task == "import" else "finish its check"
-                results.append((info, {"ok": False, "fatal": True, "message": (
-                    f"did not {verb} within {limit:g} s; it hangs (set {_TIMEOUT_ENV} to wait longer)."
-                )}))
-                died = True
-                break
-            if line is None:  # the child is gone
-                code = child.wait()
-                if not ready:  # it never got to the plugins: brainkit itself cannot start there
-                    return results + [(info, in_process(info)) for info in pending]
-                info = pending.pop(0)
-                doing = "being imported" if task == "import" else "being loaded or checked"
-                results.append((info, {"ok": False, "fatal": True, "message": (
-                    f"ended the whole process while {doing} (exit status {code}): it calls "
-                    "os._exit() or crashed the interpreter."
-                )}))
-                died = True
-                break
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if "ready" in event:
-                ready = True
-            elif "begin" in event:
-                deadline = time.monotonic() + limit
-            elif "end" in event and pending and event["end"] == pending[0].key:
+            return results + [(info, here(info)) for info in pending]
+        events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        if not hung and not any("ready" in e for e in events):  # brainkit cannot start there
+            return results + [(info, here(info)) for info in pending]
+        for event in events:
+            if pending and event.get("end") == pending[0].key:
                 results.append((pending.pop(0), event))
-        if not died:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        else:
-            child.wait()
+        if pending:  # the child hung or died on this one
+            verb = "finish importing" if task == "import" else "finish its check"
+            doing = "being imported" if task == "import" else "being loaded or checked"
+            message = (
+                f"did not {verb} within {limit:g} s; it hangs (set {_TIMEOUT_ENV} to wait longer)."
+                if hung
+                else f"ended the whole process while {doing} (exit status {done.returncode}): "
+                "it calls os._exit() or crashed the interpreter."
+            )
+            results.append((pending.pop(0), {"ok": False, "fatal": True, "message": message}))
     return results
 
 
-def _child_main() -> None:
-    """The child's side of :func:`_isolated`: read keys on stdin, report one JSON line per event."""
+def _child() -> None:
+    """The child's side of :func:`_isolated`: read keys on stdin, print one JSON line for each."""
     import json
+    import logging
     import os
     import sys
 
-    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    results = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # what plugins print goes to standard error
     sys.stdout = sys.stderr
-    task = sys.argv[1]
-    keys = json.loads(sys.stdin.readline() or "[]")
-
-    import logging
-
+    work = _import_here if sys.argv[1] == "import" else _check_here
     from brainkit import architectures as A
 
     # The parent reports every problem itself; do not print them twice as log lines.
     logging.getLogger("brainkit.architectures").setLevel(logging.ERROR)
     infos = {i.key: i for i in A.discover()}
-    work = _import_here if task == "import" else _check_here
-
-    def say(event: dict) -> None:  # type: ignore[type-arg]
-        proto.write(json.dumps(event) + "\n")
-        proto.flush()
-
-    say({"ready": True})
-    for key in keys:
-        say({"begin": key})
-        info = infos.get(key)
-        if info is None:
-            say({"end": key, "ok": False, "message": "is no longer installed."})
-            continue
-        say({"end": key, **work(info)})
+    print(json.dumps({"ready": True}), file=results, flush=True)
+    for key in json.loads(sys.stdin.read() or "[]"):
+        event = work(infos[key]) if key in infos else {"ok": False, "message": "is gone."}
+        print(json.dumps({"end": key, **event}), file=results, flush=True)
 
 
 def _probe_imports(infos: list) -> None:  # type: ignore[type-arg]
     """Import third-party plugins in a child first; record those that took it down as broken."""
-    from brainkit.architectures._registry import mark_failed
+    from brainkit.architectures._registry import fail
 
-    pending = [i for i in infos if i.error is None]
-    if not pending:
-        return
-    for info, result in _isolated("import", pending, in_process=_import_here):
+    for info, result in _isolated("import", infos):
         if result.get("fatal"):
-            mark_failed(info, result["message"])
+            fail(info, result["message"])
 
 
 @click.command("archs")
@@ -359,10 +274,9 @@ def archs(names: tuple[str, ...], check: bool, verbose: bool) -> None:
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        if check:
-            if not _check(names, verbose):
-                raise SystemExit(1)
-        else:
+        if check and not _check(names, verbose):
+            raise SystemExit(1)
+        if not check:
             _list(names, verbose)
     finally:
         logger.setLevel(level)
