@@ -34,6 +34,7 @@ from brainkit.training import (
     TrainingDiverged,
     check_run_folder,
     reserve_run_folder,
+    strict_json,
 )
 from test_faults_data import _as_nobody, _wait_for  # _as_nobody: root ignores permissions
 
@@ -357,6 +358,42 @@ def test_kill_9_mid_save_loses_nothing_and_the_next_run_cleans_up(saved_run, tmp
     brainkit.load_run(run)
 
 
+def test_files_put_into_the_claimed_folder_while_training_are_kept(saved_run, tmp_path):
+    with reserve_run_folder(tmp_path / "run") as target:
+        (target / "notes.txt").write_text("started at 9")
+        saved_run.save(target)
+    assert (target / "notes.txt").read_text() == "started at 9"
+    assert not (target / WRITING_MARKER).exists() and _hidden(tmp_path) == []
+    brainkit.load_run(target)
+
+
+def test_a_claim_is_given_back_when_no_run_is_saved(tmp_path):
+    with pytest.raises(KeyboardInterrupt), reserve_run_folder(tmp_path / "a" / "b" / "run"):
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []  # the folders made for it are gone too
+
+
+def test_staging_folders_of_older_releases_are_swept_when_a_day_old(tmp_path):
+    def folder(name, files, days):
+        path = tmp_path / name
+        path.mkdir()
+        for file in files:
+            (path / file).write_bytes(b"x")
+        stamp = time.time() - days * 86400
+        os.utime(path, (stamp, stamp))
+        return path
+
+    old = folder(".brainkit-run.k2j4_x9q", ["model.keras", "history.json"], 2)
+    old_swap = folder(".run.old-12345", ["model.keras", "run.json"], 2)
+    fresh = folder(".brainkit-run.a8b7c6d5", ["model.keras"], 0)  # may be a live old release
+    users = folder(".settings.abcdefgh", ["notes.txt"], 9)  # not brainkit's
+    empty = folder(".cache.abcdefgh", [], 9)
+    with reserve_run_folder(tmp_path / "brainkit-run"):
+        pass
+    assert not old.exists() and not old_swap.exists()
+    assert fresh.exists() and users.exists() and empty.exists()
+
+
 def test_a_live_writers_staging_folder_is_left_alone(saved_run, tmp_path):
     live = tmp_path / f".run.~bk-{os.getppid()}-{host_tag()}-0a1b2c3d.new"
     live.mkdir()
@@ -518,6 +555,10 @@ def test_metrics_json_is_strict(saved_run, tmp_path):
     assert metrics["test_loss"] is None and metrics["test_accuracy"] is None
     loaded = brainkit.load_run(tmp_path / "run")
     assert loaded.history["loss"][0] == 1.0 and np.isnan(loaded.history["loss"][1])
+    assert json.loads(strict_json({"accuracy": np.float64("nan"), "n": np.int64(3)})) == {
+        "accuracy": None,
+        "n": 3,
+    }
 
 
 # ------------------------------------------------------------------ a save that fails after training
@@ -547,3 +588,45 @@ def test_a_save_that_fails_after_training_keeps_the_run(monkeypatch, tmp_path):
     finally:
         shutil.rmtree(rescued, ignore_errors=True)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def tiny_disk():
+    """A real 64 kB file system (tmpfs), too small for a model: needs root and mount rights."""
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs root")
+    where = Path(tempfile.mkdtemp(prefix="bk-disk-", dir="/tmp"))
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)], capture_output=True
+    )
+    if done.returncode != 0:
+        where.rmdir()
+        pytest.skip("cannot mount a tmpfs here")
+    yield where
+    subprocess.run(["umount", str(where)], check=False)
+    shutil.rmtree(where, ignore_errors=True)
+
+
+def test_a_real_full_disk_at_save_time_keeps_the_run(tiny_disk, tmp_path):
+    result = _cli(
+        [*TRAIN, "--no-plots", "--out", str(tiny_disk / "run")], tmp_path, env=_env(TMPDIR=tmp_path)
+    )
+    err = _refused_after_training(result)
+    assert "No space left on device" in err and "free some space" in err
+    assert "test accuracy" in result.stdout  # it did train
+    rescued = Path(err.split("saved to ")[1].split("/ instead")[0])
+    assert rescued.parent == tmp_path
+    assert brainkit.load_run(rescued).architecture == "linear"
+    assert os.listdir(tiny_disk) == []  # no half-written run, no claim, no staging folder
+
+
+def test_plot_into_a_read_only_run_says_so(saved_run, shared_tmp):
+    run = shared_tmp / "run"
+    shutil.copytree(saved_run.path, run)
+    os.chmod(run, 0o555)
+    result = _cli(["plot", "run"], shared_tmp, prefix=_as_nobody(), env=_env(HOME=shared_tmp))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert (
+        result.stderr.startswith("Error: Cannot write the run")
+        and "Permission denied" in result.stderr
+    )

@@ -112,7 +112,7 @@ class TrainResult:
     input_shape : tuple of int
         The shape of one input image.
     fit_path : str
-        How the training ran: ``"jax-loop"``, ``"torch-loop"`` or ``"keras-fit"``
+        How the training ran: ``"jax-loop"``, ``"tf-loop"``, ``"torch-loop"`` or ``"keras-fit"``
         (see :func:`brainkit.training.train`).
     fit_settings : dict
         The settings that ran (``steps_per_execution``, ``jit_compile``, ``threads``), the
@@ -295,8 +295,12 @@ def _side_name(name: str, kind: str) -> str:
 
 
 def write_error(target: Path, exc: OSError, cli: bool = False) -> RunError:
-    where = exc.filename or target
+    where = Path(exc.filename) if isinstance(exc.filename, (str, os.PathLike)) else target
+    if ".~bk-" in where.parent.name:  # a file of the hidden copy being written: name the run's
+        where = Path(target) / where.name
     reason = exc.strerror or str(exc)
+    if where != Path(target):
+        reason = f"{where}: {reason}"
     if exc.errno == errno.ENOSPC:
         fix = "free some space, or choose a folder on another disk"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -304,7 +308,7 @@ def write_error(target: Path, exc: OSError, cli: bool = False) -> RunError:
     else:
         fix = "choose another folder"
     fix += " with --out" if cli else ""
-    return RunError(f"Cannot write the run {target}: {where}: {reason}. To fix it, {fix}.")
+    return RunError(f"Cannot write the run {target}: {reason}. To fix it, {fix}.")
 
 
 def _name_limits(folder: Path) -> tuple[int, int]:
@@ -331,8 +335,22 @@ def _marker_owner(folder: Path) -> tuple[int, str] | None:
         return 0, tag  # a marker cut short: its writer is gone, or about to write it
 
 
+def _claim_is_dead(folder: Path, owner: tuple[int, str]) -> bool:
+    """Whether the writer that claimed ``folder`` is gone (or its claim is a day old)."""
+    pid, tag = owner
+    try:
+        age = time.time() - (folder / WRITING_MARKER).stat().st_mtime
+    except OSError:
+        return True
+    return writer_gone(pid, tag) or age > _STALE_AFTER or (pid == 0 and age > 60)
+
+
+def _is_own_claim(folder: Path) -> bool:
+    return _marker_owner(folder) == (os.getpid(), _host())
+
+
 def _is_claimable(folder: Path) -> bool:
-    """True if ``folder`` is an empty folder, or holds only the marker of a writer that is gone."""
+    """True if ``folder`` is an empty folder, or holds only this process's or a dead writer's claim."""
     try:
         names = os.listdir(folder)
     except OSError:
@@ -344,14 +362,7 @@ def _is_claimable(folder: Path) -> bool:
     owner = _marker_owner(folder)
     if owner is None:
         return False
-    pid, tag = owner
-    if pid == os.getpid() and tag == _host():
-        return True
-    try:
-        age = time.time() - (folder / WRITING_MARKER).stat().st_mtime
-    except OSError:
-        return False
-    return writer_gone(pid, tag) or age > _STALE_AFTER or (pid == 0 and age > 60)
+    return _is_own_claim(folder) or _claim_is_dead(folder, owner)
 
 
 def _host() -> str:
@@ -361,10 +372,11 @@ def _host() -> str:
 
 
 def _live_claim(folder: Path) -> tuple[int, str] | None:
-    """The owner of ``folder``'s marker if another live writer holds it, else None."""
-    if not (folder / WRITING_MARKER).exists() or _is_claimable(folder):
+    """The owner of ``folder``'s claim if another writer that is still alive holds it, else None."""
+    owner = _marker_owner(folder)
+    if owner is None or _is_own_claim(folder) or _claim_is_dead(folder, owner):
         return None
-    return _marker_owner(folder)
+    return owner
 
 
 def check_run_folder(
@@ -434,7 +446,7 @@ def check_run_folder(
     if len(os.fsencode(str(absolute))) + _TEMP_ROOM >= path_max:
         raise RunError(f"The path {target} is too long for this file system; {other}.")
     if existing == absolute:
-        if _is_claimable(absolute):
+        if _is_claimable(absolute) or _is_own_claim(absolute):
             pass
         elif (owner := _live_claim(absolute)) is not None:
             raise RunError(
@@ -572,17 +584,14 @@ def _release(folder: Path, made: list[Path]) -> None:
 
 
 def _swap_in(staging: Path, target: Path, overwrite: bool) -> None:
-    """Rename the complete ``staging`` folder to ``target``, keeping the user's files of an old run."""
-    if os.path.lexists(target) and _is_claimable(target):
+    """Rename the complete ``staging`` folder to ``target``, keeping the user's files in it."""
+    claimed = os.path.lexists(target) and (_is_own_claim(target) or _is_claimable(target))
+    if claimed:
         (target / WRITING_MARKER).unlink(missing_ok=True)
         try:
-            os.replace(staging, target)  # onto an empty folder (POSIX)
-            return
+            os.rmdir(target)  # still empty: the run takes its place
         except OSError:
-            try:
-                os.rmdir(target)
-            except OSError as exc:
-                raise _race(target) from exc
+            pass  # the user put files into the folder while it trained: they are kept below
     if not os.path.lexists(target):
         try:
             os.rename(staging, target)
@@ -591,7 +600,8 @@ def _swap_in(staging: Path, target: Path, overwrite: bool) -> None:
                 raise _race(target) from exc
             raise write_error(target, exc) from exc
         return
-    check_run_folder(target, overwrite=overwrite)  # taken or changed while training
+    if not claimed:
+        check_run_folder(target, overwrite=overwrite)  # taken or changed while training
     old = target.parent / _side_name(target.name, "old")
     try:
         os.replace(target, old)
@@ -805,7 +815,7 @@ def train(
         Extra callbacks, e.g. :func:`brainkit.viz.live_learning_curves`.
     steps_per_execution : int or "auto"
         ``"auto"`` (the default) trains in brainkit's fused loop where one applies
-        (JAX, and small float32 models on PyTorch), else with Keras's ``fit``
+        (see :mod:`brainkit._fastfit`), else with Keras's ``fit``
         running 32 steps per compiled call when no callbacks watch the steps; the
         returned model keeps Keras's default of 1, so a later ``model.fit``
         behaves as for a model you compiled. A number runs Keras's ``fit`` with

@@ -151,11 +151,9 @@ def _save(result, target: Path, overwrite: bool, figures: bool) -> None:
         result.save(target, overwrite=overwrite, figures=figures)
         return
     except RunError as exc:
-        if not isinstance(exc.__cause__, OSError):
-            raise
         problem = str(exc)
-    # Written after the checks made before training (a full disk, a folder made read-only
-    # meanwhile): the trained model is not lost.
+    # Refused after the checks made before training (a full disk, a folder made read-only or
+    # taken meanwhile): the trained model is not lost.
     try:
         rescue = Path(tempfile.mkdtemp(prefix="brainkit-run-rescued-"))
         result.save(rescue, figures=figures)
