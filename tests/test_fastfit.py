@@ -10,7 +10,7 @@ from brainkit import _fastfit, datasets, runtime
 
 pytestmark = pytest.mark.backend
 
-FAST_PATH = {"jax": "jax-loop", "torch": "torch-loop", "tensorflow": "keras-fit"}
+FAST_PATH = {"jax": "jax-loop", "torch": "torch-loop", "tensorflow": "tf-loop"}
 
 
 @pytest.fixture(scope="module")

@@ -1,37 +1,37 @@
-"""brainkit's fit: Keras's ``model.fit`` with the best settings Keras offers, and two fused loops.
+"""brainkit's fit: Keras's ``model.fit`` with the best settings Keras offers, and three fused loops.
 
-:func:`fit` trains a compiled model exactly as ``model.fit`` would (same
-model, optimizer, loss, metrics, batch size, epochs, a fresh shuffle every
-epoch drawn from the same random numbers, the last smaller batch as a step
-of its own) and returns what ran in a :class:`FitOutcome`. Most models go
-through ``model.fit`` itself, with ``steps_per_execution`` raised while no
-callbacks watch the steps (and set back afterwards, so a later ``fit`` on the
-model behaves as Keras's default). Two loops replace it where Keras's own is
-measurably slower for the lessons' small models (``benchmarks/bench_lessons.py``):
+:func:`fit` trains a compiled model exactly as ``model.fit`` would (same model,
+optimizer, loss, metrics, batch size, epochs, each epoch's order drawn as
+``fit`` draws it, the last smaller batch as a step of its own) and returns
+what ran in a :class:`FitOutcome`. Where Keras's own loop is measurably
+slower for the lessons' small models (``benchmarks/bench_lessons.py``: the
+loops must beat Keras's best settings by 1.5x in the same run), a loop runs
+chunks of an epoch in one compiled call:
 
 JAX (``"jax-loop"``)
-    Keras 3's ``steps_per_execution`` still loops in Python on JAX. Here the
-    training images go to the device once (as ``uint8`` pixels when
-    :class:`Pixels` says how they became the inputs), and one jitted
-    ``jax.lax.fori_loop`` runs a chunk of an epoch's batches, each calling
-    the model's own stateless ``train_step`` (so the loss, the optimizer,
-    loss scaling, metrics, batch-norm statistics, dropout seeds and the logs
-    of a custom ``train_step`` are Keras's). Models whose forward pass
-    convolves go to ``fit``: XLA runs convolutions inside a long compiled
-    loop several times slower on a CPU.
-
+    The images go to the device once (as ``uint8`` pixels when :class:`Pixels`
+    says how they became the inputs); a jitted ``jax.lax.fori_loop`` calls
+    the model's own stateless ``train_step``, so the loss, optimizer, loss
+    scaling, metrics, batch-norm statistics, dropout seeds and the logs of a
+    custom ``train_step`` are Keras's. Models whose forward pass convolves
+    use ``fit``: XLA runs convolutions inside a long loop several times slower
+    on a CPU.
+TensorFlow (``"tf-loop"``)
+    The same design in a ``tf.function`` (XLA when the model is compiled with
+    ``jit_compile=True``, see :func:`best_jit_compile`) calling ``train_step``.
 PyTorch (``"torch-loop"``)
-    Keras's PyTorch ``fit`` runs every layer's Python code at every step. For
-    models whose layers compute the same thing in training and inference and
-    keep no state besides their float32 weights, the forward pass and loss
-    are recorded once with ``torch.jit.trace`` on the model's own weights and
-    the update is the model's Keras optimizer (plain Adam as PyTorch's fused
+    For models whose layers compute the same in training and inference and
+    keep no state besides float32 weights, the forward pass and loss are
+    recorded once with ``torch.jit.trace`` on the model's own weights; the
+    update is the model's Keras optimizer (plain Adam as PyTorch's fused
     Adam kernel, the same arithmetic). Small models run on one thread.
 
-Both loops are tested against ``model.fit`` (``tests/test_fit_parity.py``) with
-the Keras versions in :data:`TESTED_KERAS`; with any other version, with
-callbacks, a distribution, an explicit ``steps_per_execution``, or
-``BRAINKIT_FASTFIT=0``, :func:`fit` uses ``model.fit`` and says why.
+Elsewhere ``model.fit`` runs, with ``steps_per_execution`` raised while no
+callbacks watch the steps and set back afterwards. The loops are tested
+against ``model.fit`` (``tests/test_fit_parity.py``) with the Keras versions
+in :data:`TESTED_KERAS`; with another version, callbacks, a distribution, an
+explicit ``steps_per_execution`` or ``BRAINKIT_FASTFIT=0``, :func:`fit` uses
+``model.fit`` and says why.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class FitOutcome:
     history : keras.callbacks.History
         As ``model.fit`` returns it (``history.history`` holds the per-epoch values).
     path : str
-        ``"jax-loop"``, ``"torch-loop"`` or ``"keras-fit"``.
+        ``"jax-loop"``, ``"tf-loop"``, ``"torch-loop"`` or ``"keras-fit"``.
     reason : str or None
         Why ``model.fit`` ran instead of a loop (``None`` when a loop ran).
     settings : dict
@@ -144,8 +144,8 @@ def why_not_fast(
         return f"steps_per_execution={steps_per_execution} was asked for"
     if os.environ.get(DISABLE_ENV, "").strip().lower() in ("0", "false", "no", "off"):
         return f"{DISABLE_ENV}=0"
-    if backend not in ("jax", "torch"):
-        return f"Keras's fit is the fastest tested way on {backend}"
+    if backend not in ("jax", "torch", "tensorflow"):
+        return f"backend {backend!r} has no brainkit loop"
     version = tuple(int(p) for p in keras.__version__.split(".")[:2] if p.isdigit())
     if version not in TESTED_KERAS:
         tested = ", ".join(".".join(map(str, v)) for v in TESTED_KERAS)
@@ -268,7 +268,7 @@ def fit(
         steps_per_execution=steps_per_execution,
     )
     if reason is None:
-        loop = {"jax": _JaxLoop, "torch": _TorchLoop}[_backend()]
+        loop = {"jax": _JaxLoop, "torch": _TorchLoop, "tensorflow": _TfLoop}[_backend()]
         try:
             runner = loop(
                 model, x, y, batch_size, validation_data, validation_split, shuffle, pixels
@@ -411,6 +411,13 @@ def _callbacks(model: Any, epochs: int, steps: int, verbose: int) -> Any:
         steps=steps,
         model=model,
     )
+
+
+def _chunks(steps: int, verbose: int) -> list[tuple[int, int]]:
+    """The (start, stop) step ranges of one epoch: one call, or 20 so that a progress bar moves."""
+    parts = min(PROGRESS_UPDATES, steps) if verbose == 1 else 1
+    edges = [round(i * steps / parts) for i in range(parts + 1)]
+    return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
 def _split(x: Any, y: np.ndarray, fraction: float) -> tuple[Any, ...]:
@@ -681,20 +688,13 @@ class _JaxLoop:
             state, logs = self._eval_one(state, _materialize(hx[done:]), hy[done:])
         return {f"val_{k}": float(v) for k, v in logs.items()}, state[2]
 
-    def _chunks(self, verbose: int) -> list[tuple[int, int]]:
-        if self.steps == 0:
-            return []
-        parts = min(PROGRESS_UPDATES, self.steps) if verbose == 1 else 1
-        edges = [round(i * self.steps / parts) for i in range(parts + 1)]
-        return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
-
     def run(self, epochs: int, verbose: int | str) -> tuple[Any, list[float]]:
         verbose = 1 if verbose == "auto" else int(verbose)
         model = self.model
         total_steps = self.steps + (1 if self.remainder else 0)
         callbacks = _callbacks(model, epochs, total_steps, verbose)
         model.stop_training = False
-        chunks = self._chunks(verbose)
+        chunks = _chunks(self.steps, verbose)
         bs = self.batch_size
         callbacks.on_train_begin()
         epoch_logs: dict[str, float] = {}
@@ -1024,5 +1024,159 @@ class _TorchLoop:
         optimizer = model.optimizer
         if epochs > 0 and hasattr(optimizer, "finalize_variable_values"):
             optimizer.finalize_variable_values(model.trainable_weights)
+        callbacks.on_train_end(logs=epoch_logs)
+        return model.history, seconds
+
+
+class _TfLoop:
+    """TensorFlow: chunks of an epoch in one ``tf.function`` calling the model's own ``train_step``.
+
+    Keras's TensorFlow ``fit`` runs ``steps_per_execution`` steps per call but feeds
+    them from a ``tf.data`` pipeline. Here the data stay in tensors (the ``uint8``
+    pixels when known) and a ``tf.while_loop`` gathers each batch; XLA compiles it
+    when the model is compiled with ``jit_compile=True`` (:func:`best_jit_compile`).
+    """
+
+    name = "tf-loop"
+
+    def __init__(
+        self,
+        model: Any,
+        x: Any,
+        y: np.ndarray,
+        batch_size: int,
+        validation_data: Any,
+        validation_split: float | None,
+        shuffle: bool,
+        pixels: Pixels | None = None,
+    ) -> None:
+        import tensorflow as tf
+        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+        self.tf = tf
+        n_all = len(x)
+        x, y, val, _ = _prepare(model, x, y, batch_size, validation_data, validation_split)
+        codes = val_codes = None
+        if pixels is not None:
+            codes, val_codes = pixels.train[: len(x)], pixels.validation
+            if validation_split and len(pixels.train) == n_all:
+                val_codes = pixels.train[len(x) :]
+        self.model = model
+        self.n = len(x)
+        self.batch_size = min(int(batch_size), self.n)
+        self.steps = self.n // self.batch_size
+        self.remainder = self.n - self.steps * self.batch_size
+        # fit's own order: the permutation of Keras's tf.data pipeline, drawn the same way.
+        self.orders = ArrayDataAdapter(
+            np.arange(self.n), batch_size=self.n, shuffle=shuffle
+        ).get_tf_dataset()
+        self.x_host, self.y_host = x, y
+        use_codes = pixels is not None and pixels.matches(codes, x)
+        self.table = tf.constant(pixels.table) if use_codes else None
+        self.x = tf.constant(codes if use_codes else _materialize(x))
+        self.y = tf.constant(y)
+        self.val = None
+        if val is not None and len(val[0]):
+            self.val_host = val
+            self.val_batch = min(VALIDATION_BATCH, len(val[0]))
+            self.val_steps = len(val[0]) // self.val_batch
+            val_codes_ok = use_codes and pixels.matches(val_codes, val[0])
+            self.val_table = self.table if val_codes_ok else None
+            self.val = (
+                tf.constant(val_codes if val_codes_ok else _materialize(val[0])),
+                tf.constant(val[1]),
+            )
+        jit = bool(model.jit_compile)
+        self._train_chunk = tf.function(self._train_loop, jit_compile=jit)
+        self._train_one = tf.function(self._train_step, jit_compile=jit)
+        self._eval_chunk = tf.function(self._eval_loop, jit_compile=jit)
+        self._eval_one = tf.function(self._test_step, jit_compile=jit)
+
+    def settings(self) -> dict[str, Any]:
+        return {"steps_per_execution": None, "jit_compile": bool(self.model.jit_compile)}
+
+    def _decode(self, xb: Any, table: Any) -> Any:
+        tf = self.tf
+        return xb if table is None else tf.gather(table, tf.cast(xb, tf.int32))
+
+    # -- the compiled functions (logs are what the last train_step / test_step returned) -----
+    def _train_loop(self, order, start, stop):  # noqa: ANN001 - traced
+        tf = self.tf
+        bs = self.batch_size
+        for i in tf.range(start, stop - 1):
+            batch = order[i * bs : (i + 1) * bs]
+            self.model.train_step(
+                (self._decode(tf.gather(self.x, batch), self.table), tf.gather(self.y, batch))
+            )
+        batch = order[(stop - 1) * bs : stop * bs]
+        return self.model.train_step(
+            (self._decode(tf.gather(self.x, batch), self.table), tf.gather(self.y, batch))
+        )
+
+    def _train_step(self, xb, yb):  # noqa: ANN001 - traced
+        return self.model.train_step((xb, yb))
+
+    def _eval_loop(self, steps):  # noqa: ANN001 - traced
+        tf = self.tf
+        (vx, vy), b = self.val, self.val_batch
+        for i in tf.range(steps - 1):
+            self.model.test_step(
+                (self._decode(vx[i * b : (i + 1) * b], self.val_table), vy[i * b : (i + 1) * b])
+            )
+        i = steps - 1
+        return self.model.test_step(
+            (self._decode(vx[i * b : (i + 1) * b], self.val_table), vy[i * b : (i + 1) * b])
+        )
+
+    def _test_step(self, xb, yb):  # noqa: ANN001 - traced
+        return self.model.test_step((xb, yb))
+
+    def _validate(self) -> dict[str, float]:
+        self.model.reset_metrics()
+        logs: dict[str, Any] = {}
+        done = self.val_steps * self.val_batch
+        if self.val_steps:
+            logs = self._eval_chunk(self.tf.constant(self.val_steps))
+        hx, hy = self.val_host
+        if done < len(hx):
+            logs = self._eval_one(_materialize(hx[done:]), hy[done:])
+        return {f"val_{k}": float(v) for k, v in logs.items()}
+
+    def run(self, epochs: int, verbose: int | str) -> tuple[Any, list[float]]:
+        tf = self.tf
+        verbose = 1 if verbose == "auto" else int(verbose)
+        model = self.model
+        total_steps = self.steps + (1 if self.remainder else 0)
+        callbacks = _callbacks(model, epochs, total_steps, verbose)
+        model.stop_training = False
+        chunks = _chunks(self.steps, verbose)
+        bs = self.batch_size
+        seconds: list[float] = []
+        epoch_logs: dict[str, float] = {}
+        callbacks.on_train_begin()
+        for epoch in range(epochs):
+            started = time.perf_counter()
+            model.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            order = next(iter(self.orders))
+            logs: dict[str, Any] = {}
+            for start, stop in chunks:
+                logs = self._train_chunk(order, tf.constant(start), tf.constant(stop))
+                if verbose == 1:
+                    callbacks.on_train_batch_end(stop - 1, logs)
+            if self.remainder:
+                rest = order[self.steps * bs :].numpy()
+                logs = self._train_one(_materialize(self.x_host[rest]), self.y_host[rest])
+                if verbose == 1:
+                    callbacks.on_train_batch_end(total_steps - 1, logs)
+            epoch_logs = {k: float(v) for k, v in logs.items()}
+            if self.val is not None:
+                epoch_logs.update(self._validate())
+            seconds.append(time.perf_counter() - started)
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            if model.stop_training:
+                break
+        if epochs > 0 and hasattr(model.optimizer, "finalize_variable_values"):
+            model.optimizer.finalize_variable_values(model.trainable_weights)
         callbacks.on_train_end(logs=epoch_logs)
         return model.history, seconds
