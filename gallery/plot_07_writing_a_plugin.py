@@ -238,8 +238,9 @@ print("notes:", lenet5.recipe.notes)
 # :func:`~brainkit.architectures.testing.check_architecture` does what a
 # plugin's tests should: build the model for an input shape and class count,
 # check that it is a ``keras.Model`` with the right output, run a forward pass
-# and, with ``train_step=True``, one training step with the plugin's own
-# recipe. It never raises; it returns a report. (Its sibling
+# and, with ``train_step=True``, train it for one epoch with
+# :func:`brainkit.train` and the plugin's own recipe on a slice of the embedded
+# sample. It never raises; it returns a report. (Its sibling
 # ``assert_valid_architecture`` raises ``AssertionError`` instead, for tests;
 # the plugin's own tests above also try colour images, ``(32, 32, 3)``.)
 

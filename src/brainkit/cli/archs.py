@@ -3,9 +3,10 @@
 Plugin code can do what no ``try`` catches: call ``os._exit()``, crash the
 interpreter, hang. So ``--check`` checks every architecture in a child process,
 and the listing imports third-party plugins in a child before importing them
-here. One child serves the plugins in turn (one JSON line per event on its
+here. One child serves the plugins in turn (one JSON line per plugin on its
 original standard output; what plugins print goes to standard error); when a
-plugin takes it down, that plugin fails and a new child goes on with the rest.
+plugin takes it down or hangs, that plugin fails and a new child goes on with
+the rest.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ def _matches(info, patterns) -> bool:  # type: ignore[no-untyped-def]
     return not patterns or any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)
 
 
-def _trace(error) -> list[str]:  # type: ignore[no-untyped-def]
+def _trace(error) -> str:  # type: ignore[no-untyped-def]
+    """The traceback of what made a plugin fail, for ``--verbose``."""
     import traceback
 
     cause = getattr(error, "__cause__", None)
-    return traceback.format_exception(cause) if cause is not None else []
+    return "".join(traceback.format_exception(cause)).rstrip() if cause is not None else ""
 
 
 def _list(patterns: tuple[str, ...], verbose: bool) -> None:
@@ -78,10 +80,7 @@ def _list(patterns: tuple[str, ...], verbose: bool) -> None:
                 f"plugin API: {api}",
             ]
         if _trace(error):
-            details += [
-                "traceback:",
-                *("  " + t for t in "".join(_trace(error)).rstrip().splitlines()),
-            ]
+            details += ["traceback:", *("  " + t for t in _trace(error).splitlines())]
         rows.append(
             (info.lookup_name, info.source, (f"[{status}] " if status else "") + text, details)
         )
@@ -101,7 +100,6 @@ def _list(patterns: tuple[str, ...], verbose: bool) -> None:
 def _check(patterns: tuple[str, ...], verbose: bool) -> bool:
     from brainkit import architectures as A
     from brainkit.architectures._registry import _resolve
-    from brainkit.architectures.testing import CheckReport
 
     infos, targets, ok = A.discover(), [], True
     for pattern in patterns or ("*",):
@@ -117,24 +115,16 @@ def _check(patterns: tuple[str, ...], verbose: bool) -> bool:
         if info.disabled:
             click.echo(f"SKIP {info.lookup_name} ({info.source}): disabled")
     for info, result in _isolated("check", [i for i in targets if not i.disabled]):
-        if "report" in result:
-            fields = result["report"]
-            shape = fields["output_shape"]
-            fields.update(warnings=tuple(fields["warnings"]), output_shape=shape and tuple(shape))
-            report = CheckReport(**fields)
-        else:
-            report = CheckReport(info.lookup_name, info.source, False, "load", result["message"])
-        click.echo(str(report) if verbose else report.summary())
-        if verbose and not report.ok and result.get("traceback"):
-            click.echo(result["traceback"].rstrip())
-        ok = ok and report.ok
+        failed = f"FAIL {info.lookup_name} ({info.source}) at load: {result.get('message')}"
+        click.echo(result.get("report" if verbose else "summary", failed))
+        if verbose and not result["ok"] and result.get("traceback"):
+            click.echo(result["traceback"])
+        ok = ok and result["ok"]
     return ok
 
 
 def _check_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
     """Check one architecture in this process (the child's work, or the fallback)."""
-    import dataclasses
-
     from brainkit import architectures as A
     from brainkit.architectures.testing import check_architecture
 
@@ -144,8 +134,8 @@ def _check_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
         try:
             A.get(info)
         except A.ArchitectureError as exc:
-            trace = "".join(_trace(exc))
-    return {"ok": report.ok, "report": dataclasses.asdict(report), "traceback": trace}
+            trace = _trace(exc)
+    return {"ok": report.ok, "summary": report.summary(), "report": str(report), "traceback": trace}
 
 
 def _import_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
