@@ -130,9 +130,9 @@ def _examples(
         x = [x[k] for k in names]
     try:
         arr = np.asarray(x)
-    except (TypeError, ValueError):  # ragged rows
+    except (TypeError, ValueError):  # ragged rows: not a table of numbers
         arr = np.asarray(None)
-    if isinstance(x, (str, bytes)) or arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in "biuf":  # text, None, objects...
         raise PerceptronError(
             f"The {what} must be {kind}: a list of {n} values per example, got {x!r}. "
             f"Give e.g. {example}."
@@ -200,33 +200,18 @@ def _scalar(out: np.ndarray) -> Any:
 
 
 def step(z: Any) -> Any:
-    """The perceptron's step function: ``1`` where ``z > 0`` (strictly), else ``0``.
+    """The perceptron's step: ``1`` where ``z = w.x + b > 0`` (strictly), else ``0``.
 
-    Parameters
-    ----------
-    z : float or array_like
-        Value(s) of ``w.x + b``.
-
-    Returns
-    -------
-    int or numpy.ndarray
-        An ``int`` for a scalar, a ``uint8`` array otherwise.
+    An ``int`` for a number ``z``, a ``uint8`` array for an array.
     """
     return _scalar((np.asarray(z, dtype=float) > 0).astype(np.uint8))
 
 
 def sigmoid(z: Any) -> Any:
-    """The logistic sigmoid ``1 / (1 + exp(-z))``, computed without overflow.
+    """The logistic sigmoid ``1 / (1 + exp(-z))`` of ``z = w.x + b``, without overflow.
 
-    Parameters
-    ----------
-    z : float or array_like
-        Value(s) of ``w.x + b``.
-
-    Returns
-    -------
-    float or numpy.ndarray
-        Between 0 and 1 (rounding to exactly 0 or 1 for very large ``|z|``); ``0.5`` at ``z = 0``.
+    A float for a number ``z``, an array for an array: between 0 and 1
+    (exactly 0 or 1 for very large ``|z|``), and ``0.5`` at ``z = 0``.
 
     Examples
     --------
@@ -691,22 +676,11 @@ class Perceptron:
 def train_perceptron(
     X: Any, y: Any, *, input_names: Sequence[str] | None = None, **options: Any
 ) -> FitResult:
-    """Make a perceptron as wide as ``X`` and :meth:`~Perceptron.fit` it.
+    """Make a perceptron as wide as the 0/1 examples ``X`` and :meth:`~Perceptron.fit` it to ``y``.
 
-    Parameters
-    ----------
-    X, y : array_like
-        0/1 examples (one row each) and 0/1 labels.
-    input_names : sequence of str, optional
-        Default: the hot-dog names for 3 columns, ``x1, x2, ...`` otherwise.
-    **options
-        The options of :meth:`Perceptron.fit`: ``learning_rate``, ``epochs``,
-        ``seed``, ``initial_weights``, ``initial_bias``, ``shuffle``, ``stop_on_cycle``.
-
-    Returns
-    -------
-    FitResult
-        The learned perceptron is ``result.perceptron``.
+    ``input_names`` default to the hot-dog names for 3 columns, ``x1, x2, ...``
+    otherwise; ``options`` are those of :meth:`Perceptron.fit` (``learning_rate``,
+    ``epochs``, ``seed``, ...). The learned perceptron is ``result.perceptron``.
 
     Examples
     --------
@@ -778,11 +752,10 @@ def xor_data() -> tuple[np.ndarray, np.ndarray]:
 def is_linearly_separable(X: Any, y: Any, *, max_epochs: int = 10_000) -> bool:
     """Whether one perceptron can classify the 0/1 examples ``X`` with labels ``y`` perfectly.
 
-    Runs the perceptron rule from zero weights with learning rate 1. On 0/1
-    data the weights stay whole numbers and bounded, so the rule either
-    finishes an epoch without mistakes (separable) or comes back to the
-    weights it had at the start of an earlier epoch (not separable).
-    ``max_epochs`` is a safety limit, never reached for small 0/1 tables.
+    Runs the perceptron rule from zero weights with learning rate 1: on 0/1
+    data it either finishes an epoch without mistakes (separable) or comes
+    back to the weights of an earlier epoch (not separable). ``max_epochs`` is
+    a safety limit, never reached for small 0/1 tables.
 
     Examples
     --------

@@ -43,12 +43,6 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> 
     return value
 
 
-def _positive(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    if not (math.isfinite(value) and value > 0):
-        raise click.BadParameter("must be a number greater than 0, e.g. 1.")
-    return value
-
-
 def _picture(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     from matplotlib.figure import Figure
 
@@ -101,7 +95,6 @@ def _picture(ctx: click.Context, param: click.Parameter, value: Path | None) -> 
     type=float,
     default=1.0,
     show_default=True,
-    callback=_positive,
     help="With --learn: size of each nudge (> 0).",
 )
 @click.option(
@@ -152,6 +145,10 @@ def hotdog(
     from brainkit import perceptron as P
 
     names = ("x1", "x2") if xor else P.HOTDOG_INPUTS
+    if (learn or xor) and not (math.isfinite(learning_rate) and learning_rate > 0):
+        raise click.BadParameter(
+            "must be a number greater than 0, e.g. 1.", param_hint="'--learning-rate'"
+        )
     if weights is not None and len(weights) != len(names):
         raise click.BadParameter(
             f"needs {len(names)} numbers, one per input ({', '.join(names)}), got {len(weights)}; "

@@ -10,6 +10,7 @@ pyplot, so it works headless, in scripts and in notebooks.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
@@ -46,14 +47,9 @@ def _signed(values: Any, times: Any = None) -> str:
     return out
 
 
-def _writer(ax: Any) -> Any:
-    """``write(x, y, text, size, **style)``: centred, dark text on ``ax``."""
-
-    def write(x: float, y: float, text: str, size: float = 10.5, **style: Any) -> None:
-        style = {"ha": "center", "va": "center", "color": _INK, **style}
-        ax.text(x, y, text, fontsize=size, **style)
-
-    return write
+def _text(ax: Any, x: float, y: float, text: str, size: float = 10.5, **style: Any) -> None:
+    """Write ``text`` on ``ax``, centred on ``(x, y)`` and dark unless ``style`` says otherwise."""
+    ax.text(x, y, text, fontsize=size, **{"ha": "center", "va": "center", "color": _INK, **style})
 
 
 def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], **style: Any) -> None:
@@ -95,7 +91,7 @@ def plot_perceptron(
     fig = Figure(figsize=(10, height * 0.95), layout="constrained")
     ax = fig.add_subplot(xlim=(0, 10.4), ylim=(-0.6, height - 0.7), aspect="equal")
     ax.axis("off")
-    write = _writer(ax)
+    write = functools.partial(_text, ax)
     ys = np.linspace(height - 1.6, 0.6, n) if n > 1 else np.array([(height - 1.0) / 2])
     sx, sy, sr = 5.2, float(ys.mean()), 0.85  # the sum node
     tx, tw, th = 7.55, 1.75, 1.15  # the threshold box
@@ -229,18 +225,10 @@ def plot_step_vs_sigmoid(
         for zi, names in groups.items():
             s = sigmoid(zi)
             above = s < 0.5  # write above the curve where it is low, below where it is high
-            ax.text(
-                zi,
-                s + 0.07 if above else s - 0.07,
-                f"{' / '.join(names)}  \u03c3 = {s:.2f}",
-                rotation=90,
-                ha="center",
-                va="bottom" if above else "top",
-                fontsize=8.5,
-                color=_INK,
-                zorder=4,
-                bbox={"fc": "white", "ec": "none", "alpha": 0.75, "pad": 1},
-            )
+            box = {"fc": "white", "ec": "none", "alpha": 0.75, "pad": 1}
+            label = f"{' / '.join(names)}  \u03c3 = {s:.2f}"
+            y, va = (s + 0.07, "bottom") if above else (s - 0.07, "top")
+            _text(ax, zi, y, label, 8.5, rotation=90, va=va, zorder=4, bbox=box)
     ax.set_xlabel("z = w\u00b7x + b   (bias form)", fontsize=11)
     ax.set_ylabel("output", fontsize=11)
     t = p.threshold
@@ -266,32 +254,23 @@ def _draw_slice(ax: Any, w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray, 
     g = np.linspace(*lim, 201)
     extra = w[2] * fixed if len(w) > 2 else 0.0
     z = w[0] * g[None, :] + w[1] * g[:, None] + extra + b
-    ax.imshow(
-        z > 0,
-        extent=(*lim, *lim),
-        origin="lower",
-        cmap=ListedColormap([_NO, _YES]),
-        vmin=0,
-        vmax=1,
-        alpha=0.75,
-        interpolation="nearest",
-    )
+    regions = {"cmap": ListedColormap([_NO, _YES]), "vmin": 0, "vmax": 1, "alpha": 0.75}
+    ax.imshow(z > 0, extent=(*lim, *lim), origin="lower", interpolation="nearest", **regions)
     c = -(extra + b)  # the boundary: w0 * x + w1 * y = c
     if w[1] != 0:
         ax.plot(g, (c - w[0] * g) / w[1], color=_INK, lw=2.2)
     elif w[0] != 0:
         ax.axvline(c / w[0], color=_INK, lw=2.2)
     else:
-        ax.text(
+        box = {"fc": "white", "ec": "none", "alpha": 0.8}
+        _text(
+            ax,
             0.5,
             0.5,
             f"no boundary here:\nz = {_num(-c)} everywhere",
-            ha="center",
-            va="center",
-            fontsize=9,
-            color=_INK,
+            9,
             transform=ax.transAxes,
-            bbox={"fc": "white", "ec": "none", "alpha": 0.8},
+            bbox=box,
         )
     here = X[:, 2] == fixed if len(w) > 2 else np.ones(len(X), bool)
     mistakes = 0
@@ -305,23 +284,21 @@ def _draw_slice(ax: Any, w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray, 
             wrong = target != said
             mistakes += count * wrong
             dx = (0.09 if target else -0.09) if len(set(labels.tolist())) > 1 else 0.0
-            ax.scatter(
-                corner[0] + dx,
-                corner[1],
-                s=150,
-                marker="o" if target else "s",
-                color=_HOT if target else _NOT,
-                edgecolor=_MISTAKE if wrong else "white",
-                linewidth=3 if wrong else 1.2,
-                zorder=5,
+            at = (corner[0] + dx, corner[1])
+            look = {"marker": "o", "color": _HOT} if target else {"marker": "s", "color": _NOT}
+            edge = (
+                {"edgecolor": _MISTAKE, "linewidth": 3}
+                if wrong
+                else {"edgecolor": "white", "linewidth": 1.2}
             )
+            ax.scatter(*at, s=150, zorder=5, **look, **edge)
             if count > 1:
                 ax.annotate(
                     str(count),
-                    (corner[0] + dx, corner[1]),
+                    at,
                     xytext=(0, -15),
-                    fontsize=8,
                     textcoords="offset points",
+                    fontsize=8,
                     ha="center",
                     va="top",
                     color=_INK,
@@ -396,49 +373,33 @@ def plot_decision_boundary(
         axes[0, col].set_title(
             f"{head}\nw = ({weights}), b = {_num(round(b, 2))}\n", fontsize=10, color=_INK
         )
-        axes[0, col].text(
+        verdict = f"{mistakes} mistake{'s' * (mistakes != 1)}"
+        colour = _MISTAKE if mistakes else _POS
+        _text(
+            axes[0, col],
             0.5,
             1.02,
-            f"{mistakes} mistake{'s' * (mistakes != 1)}",
-            ha="center",
+            verdict,
+            10,
             va="bottom",
-            fontsize=10,
             weight="bold",
+            color=colour,
             transform=axes[0, col].transAxes,
-            color=_MISTAKE if mistakes else _POS,
         )
     hotdog = names == ("ketchup", "mustard", "bun")
+    one, zero = ("hot dog", "not a hot dog") if hotdog else ("example", "example")
     dot = {"ls": "", "ms": 10, "mec": "white"}
-    fig.legend(
-        handles=[
-            Patch(facecolor=_YES, edgecolor="#999", label="perceptron says 1 (z > 0)"),
-            Patch(facecolor=_NO, edgecolor="#999", label="perceptron says 0"),
-            Line2D([], [], color=_INK, lw=2.2, label="boundary z = 0 (on it: says 0)"),
-            Line2D(
-                [],
-                [],
-                marker="o",
-                color=_HOT,
-                label="hot dog (label 1)" if hotdog else "example labelled 1",
-                **dot,
-            ),
-            Line2D(
-                [],
-                [],
-                marker="s",
-                color=_NOT,
-                label="not a hot dog (label 0)" if hotdog else "example labelled 0",
-                **dot,
-            ),
-            Line2D(
-                [], [], marker="o", ls="", ms=10, mfc="none", mec=_MISTAKE, mew=2.5, label="mistake"
-            ),
-        ],
-        loc="outside lower center",
-        ncol=3,
-        fontsize=9.5,
-        frameon=False,
-    )
+    handles = [
+        Patch(facecolor=_YES, edgecolor="#999", label="perceptron says 1 (z > 0)"),
+        Patch(facecolor=_NO, edgecolor="#999", label="perceptron says 0"),
+        Line2D([], [], color=_INK, lw=2.2, label="boundary z = 0 (on it: says 0)"),
+        Line2D([], [], marker="o", color=_HOT, label=f"{one} (label 1)", **dot),
+        Line2D([], [], marker="s", color=_NOT, label=f"{zero} (label 0)", **dot),
+        Line2D(
+            [], [], marker="o", ls="", ms=10, mfc="none", mec=_MISTAKE, mew=2.5, label="mistake"
+        ),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9.5, frameon=False)
     if title is None:
         if result.converged:
             outcome = f"converged: epoch {result.epochs_run} made no mistakes"
