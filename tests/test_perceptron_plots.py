@@ -205,6 +205,21 @@ def test_plot_decision_boundary_no_updates_and_errors():
         plot_decision_boundary(train_perceptron(np.eye(4, dtype=int), [1, 0, 0, 1]))
 
 
+def test_plots_use_only_the_perceptrons_public_api():
+    import ast
+
+    from brainkit.viz import perceptron_plots
+
+    tree = ast.parse(open(perceptron_plots.__file__, encoding="utf-8").read())
+    names = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("brainkit")
+        for alias in node.names
+    ]
+    assert "Perceptron" in names and not [n for n in names if n.startswith("_")]
+
+
 def test_figures_are_built_without_pyplot(tmp_path):
     code = (
         "import sys\n"
