@@ -123,7 +123,8 @@ def _scan() -> tuple[EntryInfo, ...]:
             points = [ep for ep in dist.entry_points if ep.group == GROUP]
             location = str(dist.locate_file(""))
         except Exception as exc:  # unreadable metadata: not ours to judge, but say so
-            logger.warning("Cannot read a distribution's metadata at %s: %s", dist, exc)
+            where = getattr(dist, "_path", dist)
+            logger.warning("Cannot read the metadata of the distribution at %s: %s", where, exc)
             continue
         if name and name not in seen:  # the same one twice on sys.path: the first wins
             seen.add(name)

@@ -45,7 +45,8 @@ def api_version_problem(declared: Any) -> str | None:
     if isinstance(declared, bool) or not isinstance(declared, int):
         return f"declares api_version={declared!r}, which is not an integer; {supported}."
     if declared > high:
-        return f"needs plugin API version {declared}, but {supported}. Upgrade brainkit."
+        fix = "Upgrade brainkit (pip install -U brainkit)."
+        return f"needs plugin API version {declared}, but {supported}. {fix}"
     if declared < low:
         return (
             f"was written for plugin API version {declared}, but {supported}. Upgrade the plugin."
@@ -259,11 +260,7 @@ class Architecture:
     @property
     def source(self) -> str:
         """``"distribution version"``, or ``"<unregistered>"``."""
-        return (
-            f"{self.distribution} {self.version or ''}".strip()
-            if self.distribution
-            else "<unregistered>"
-        )
+        return f"{self.distribution} {self.version}" if self.distribution else "<unregistered>"
 
     def __repr__(self) -> str:
         return f"<Architecture {self.name!r} from {self.source}: {self.description}>"
