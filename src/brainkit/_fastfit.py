@@ -539,10 +539,16 @@ def _materialize(x: Any) -> np.ndarray:
     return np.asarray(x) if isinstance(x, _PixelRows) else x
 
 
-class _JaxLoop:
-    """Whole chunks of epochs in one jitted ``fori_loop`` calling the model's stateless ``train_step``."""
+class _EpochLoop:
+    """What the JAX and TensorFlow loops share: the data on the device, and the epochs.
 
-    name = "jax-loop"
+    A subclass puts arrays on the device (:meth:`put`), runs ``stop - start`` steps of
+    an epoch's ``order`` in one compiled call (:meth:`train_chunk`), the smaller last
+    batch (:meth:`train_rest`) and a validation pass (:meth:`validate`), each returning
+    the logs of the last ``train_step`` / ``test_step``.
+    """
+
+    name = ""
 
     def __init__(
         self,
@@ -553,8 +559,89 @@ class _JaxLoop:
         validation_data: Any,
         validation_split: float | None,
         shuffle: bool,
-        pixels: Pixels | None = None,
+        pixels: Pixels | None,
     ) -> None:
+        n_all = len(x)
+        x, y, val, self.unbuilt = _prepare(
+            model, x, y, batch_size, validation_data, validation_split
+        )
+        codes = val_codes = None
+        if pixels is not None:
+            codes, val_codes = pixels.train[: len(x)], pixels.validation
+            if validation_split and len(pixels.train) == n_all:
+                val_codes = pixels.train[len(x) :]
+        self.model, self.shuffle = model, shuffle
+        self.n = len(x)
+        self.batch_size = min(int(batch_size), self.n)
+        self.steps, self.remainder = divmod(self.n, self.batch_size)
+        self.x_host, self.y_host = x, y
+        # uint8 pixels stay uint8 on the device; each batch becomes floats through the table.
+        use_codes = pixels is not None and pixels.matches(codes, x)
+        self.table = self.put(pixels.table) if use_codes else None
+        self.x = self.put(codes if use_codes else _materialize(x))
+        self.y = self.put(y)
+        self.val = None
+        if val is not None and len(val[0]):
+            self.val_host = val
+            self.val_batch = min(VALIDATION_BATCH, len(val[0]))
+            self.val_steps = len(val[0]) // self.val_batch
+            val_codes_ok = use_codes and pixels.matches(val_codes, val[0])
+            self.val_table = self.table if val_codes_ok else None
+            self.val = (
+                self.put(val_codes if val_codes_ok else _materialize(val[0])),
+                self.put(val[1]),
+            )
+
+    def put(self, array: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def settings(self) -> dict[str, Any]:
+        return {"steps_per_execution": None, "jit_compile": bool(self.model.jit_compile)}
+
+    def run(self, epochs: int, verbose: int | str) -> tuple[Any, list[float]]:
+        verbose = 1 if verbose == "auto" else int(verbose)
+        model = self.model
+        total_steps = self.steps + (1 if self.remainder else 0)
+        callbacks = _callbacks(model, epochs, total_steps, verbose)
+        model.stop_training = False
+        seconds: list[float] = []
+        epoch_logs: dict[str, float] = {}
+        callbacks.on_train_begin()
+        for epoch in range(epochs):
+            started = time.perf_counter()
+            model.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            order = self.begin_epoch()
+            logs: dict[str, Any] = {}
+            for start, stop in _chunks(self.steps, verbose):
+                logs = self.train_chunk(order, start, stop)
+                if verbose == 1:
+                    callbacks.on_train_batch_end(stop - 1, logs)
+            if self.remainder:
+                rest = np.asarray(order)[self.steps * self.batch_size :]
+                logs = self.train_rest(_materialize(self.x_host[rest]), self.y_host[rest])
+                if verbose == 1:
+                    callbacks.on_train_batch_end(total_steps - 1, logs)
+            epoch_logs = {k: float(v) for k, v in logs.items()}
+            if self.val is not None:
+                epoch_logs.update({f"val_{k}": float(v) for k, v in self.validate().items()})
+            self.end_epoch()
+            seconds.append(time.perf_counter() - started)
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            if model.stop_training:
+                break
+        if epochs > 0 and hasattr(model.optimizer, "finalize_variable_values"):
+            model.optimizer.finalize_variable_values(model.trainable_weights)
+        callbacks.on_train_end(logs=epoch_logs)
+        return model.history, seconds
+
+
+class _JaxLoop(_EpochLoop):
+    """JAX: a jitted ``fori_loop`` calling the model's stateless ``train_step``."""
+
+    name = "jax-loop"
+
+    def __init__(self, model: Any, x: Any, y: np.ndarray, *args: Any) -> None:
         import jax
         import jax.numpy as jnp
 
@@ -570,63 +657,73 @@ class _JaxLoop:
             raise _Declined(
                 "the model convolves, which XLA runs faster through Keras's fit on a CPU"
             )
-        n_all = len(x)
-        x, y, val, unbuilt = _prepare(model, x, y, batch_size, validation_data, validation_split)
-        if unbuilt and shuffle:
-            np.random.permutation(len(x))  # the shuffle fit draws to build (see _prepare)
-        codes = val_codes = None
-        if pixels is not None:
-            codes, val_codes = pixels.train[: len(x)], pixels.validation
-            if validation_split and len(pixels.train) == n_all:
-                val_codes = pixels.train[len(x) :]
-        self.model = model
-        self.n = len(x)
-        self.batch_size = min(int(batch_size), self.n)
-        self.steps = self.n // self.batch_size
-        self.remainder = self.n - self.steps * self.batch_size
-        self.shuffle = shuffle
+        super().__init__(model, x, y, *args)
+        if self.unbuilt and self.shuffle:
+            np.random.permutation(self.n)  # the shuffle fit draws to build (see _prepare)
         enable_compile_cache()  # also when Keras was imported before brainkit
-        self.x_host, self.y_host = x, y
-        self.table = None
-        if pixels is not None and pixels.matches(codes, x):
-            self.table = jax.device_put(pixels.table)
-            self.x = jax.device_put(codes)
-        else:
-            self.x = jax.device_put(_materialize(x))
-        self.y = jax.device_put(y)
-        self.val = None
-        if val is not None and len(val[0]):
-            self.val_host = val
-            self.val_batch = min(VALIDATION_BATCH, len(val[0]))
-            self.val_steps = len(val[0]) // self.val_batch
-            use_codes = (
-                self.table is not None and pixels is not None and pixels.matches(val_codes, val[0])
-            )
-            self.val_table = self.table if use_codes else None
-            self.val = (
-                jax.device_put(val_codes if use_codes else _materialize(val[0])),
-                jax.device_put(val[1]),
-            )
         self._train_chunk = jax.jit(self._train_loop)
         self._eval_chunk = jax.jit(self._eval_loop, static_argnums=(5,))
         self._train_one = jax.jit(self._train_step)
         self._eval_one = jax.jit(self._test_step)
 
-    def settings(self) -> dict[str, Any]:
-        return {"steps_per_execution": None, "jit_compile": True}
+    def put(self, array: np.ndarray) -> Any:
+        return self.jax.device_put(array)
 
     # -- state: the lists Keras's own JAX fit passes to train_step ---------------------------
-    def _state(self) -> tuple[list[Any], ...]:
+    def begin_epoch(self) -> np.ndarray:
         m = self.model
-        return (
-            [v.value for v in m.trainable_variables],
-            [v.value for v in m.non_trainable_variables],
-            [v.value for v in m.optimizer.variables],
-            [v.value for v in m.metrics_variables],
+        self.state = tuple(
+            [v.value for v in group]
+            for group in (
+                m.trainable_variables,
+                m.non_trainable_variables,
+                m.optimizer.variables,
+                m.metrics_variables,
+            )
         )
+        self.reset_metrics = self.state[3]
+        # fit's own draw (the NumPy iterator of Keras's array adapter): the same order.
+        order = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
+        self.order = order.astype(np.int32)
+        full = self.order[: self.steps * self.batch_size].reshape(self.steps, self.batch_size)
+        self.device_order = self.jax.device_put(full)
+        return self.order
 
-    def _write_back(self, groups: Sequence[tuple[list[Any], list[Any]]]) -> None:
-        for variables, values in groups:
+    def train_chunk(self, order: Any, start: int, stop: int) -> dict[str, Any]:
+        self.state, logs = self._train_chunk(
+            self.state, self.x, self.y, self.table, self.device_order, start, stop
+        )
+        return logs
+
+    def train_rest(self, xb: np.ndarray, yb: np.ndarray) -> dict[str, Any]:
+        self.state, logs = self._train_one(self.state, xb, yb)
+        return logs
+
+    def validate(self) -> dict[str, Any]:
+        vx, vy = self.val
+        state: Any = (self.state[0], self.state[1], self.reset_metrics)
+        logs: dict[str, Any] = {}
+        done = self.val_steps * self.val_batch
+        if self.val_steps:
+            state, logs = self._eval_chunk(
+                state, vx, vy, self.val_table, self.val_steps, self.val_batch
+            )
+        if done < len(vx):
+            hx, hy = self.val_host
+            state, logs = self._eval_one(state, _materialize(hx[done:]), hy[done:])
+        # After fit the metrics hold the last values computed: validation's.
+        self.state = (*self.state[:3], state[2])
+        return logs
+
+    def end_epoch(self) -> None:
+        m = self.model
+        groups = (
+            m.trainable_variables,
+            m.non_trainable_variables,
+            m.optimizer.variables,
+            m.metrics_variables,
+        )
+        for variables, values in zip(groups, self.state, strict=True):
             for variable, value in zip(variables, values, strict=True):
                 variable.assign(value)
 
@@ -670,82 +767,6 @@ class _JaxLoop:
     def _test_step(self, state, xb, yb):  # noqa: ANN001 - traced
         logs, state = self.model.test_step(state, (xb, yb))
         return state, logs
-
-    # -- one run -----------------------------------------------------------------------------
-    def _validate(
-        self, tv: list[Any], ntv: list[Any], reset: list[Any]
-    ) -> tuple[dict[str, float], list[Any]]:
-        vx, vy = self.val
-        state: Any = (tv, ntv, reset)
-        logs: dict[str, Any] = {}
-        done = self.val_steps * self.val_batch
-        if self.val_steps:
-            state, logs = self._eval_chunk(
-                state, vx, vy, self.val_table, self.val_steps, self.val_batch
-            )
-        if done < len(vx):
-            hx, hy = self.val_host
-            state, logs = self._eval_one(state, _materialize(hx[done:]), hy[done:])
-        return {f"val_{k}": float(v) for k, v in logs.items()}, state[2]
-
-    def run(self, epochs: int, verbose: int | str) -> tuple[Any, list[float]]:
-        verbose = 1 if verbose == "auto" else int(verbose)
-        model = self.model
-        total_steps = self.steps + (1 if self.remainder else 0)
-        callbacks = _callbacks(model, epochs, total_steps, verbose)
-        model.stop_training = False
-        chunks = _chunks(self.steps, verbose)
-        bs = self.batch_size
-        callbacks.on_train_begin()
-        epoch_logs: dict[str, float] = {}
-        seconds: list[float] = []
-        for epoch in range(epochs):
-            started = time.perf_counter()
-            model.reset_metrics()
-            callbacks.on_epoch_begin(epoch)
-            state = self._state()
-            reset = state[3]
-            # fit's own draw (the NumPy iterator of Keras's array adapter): the same order.
-            order = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
-            order = order.astype(np.int32)
-            full = self.jax.device_put(order[: self.steps * bs].reshape(self.steps, bs))
-            logs: dict[str, Any] = {}
-            for start, stop in chunks:
-                state, logs = self._train_chunk(
-                    state, self.x, self.y, self.table, full, start, stop
-                )
-                if verbose == 1:
-                    callbacks.on_train_batch_end(stop - 1, logs)
-            if self.remainder:
-                rest = order[self.steps * bs :]
-                state, logs = self._train_one(
-                    state, _materialize(self.x_host[rest]), self.y_host[rest]
-                )
-                if verbose == 1:
-                    callbacks.on_train_batch_end(total_steps - 1, logs)
-            epoch_logs = {k: float(v) for k, v in logs.items()}
-            metrics_state = state[3]
-            if self.val is not None:
-                val_logs, metrics_state = self._validate(state[0], state[1], reset)
-                epoch_logs.update(val_logs)
-            m = self.model
-            # After fit the metrics hold the last values computed: validation's when it ran.
-            self._write_back(
-                [
-                    (m.trainable_variables, state[0]),
-                    (m.non_trainable_variables, state[1]),
-                    (m.optimizer.variables, state[2]),
-                    (m.metrics_variables, metrics_state),
-                ]
-            )
-            seconds.append(time.perf_counter() - started)
-            callbacks.on_epoch_end(epoch, epoch_logs)
-            if model.stop_training:
-                break
-        if epochs > 0 and hasattr(model.optimizer, "finalize_variable_values"):
-            model.optimizer.finalize_variable_values(model.trainable_weights)
-        callbacks.on_train_end(logs=epoch_logs)
-        return model.history, seconds
 
 
 class _TorchLoop:
@@ -1028,110 +1049,41 @@ class _TorchLoop:
         return model.history, seconds
 
 
-class _TfLoop:
-    """TensorFlow: chunks of an epoch in one ``tf.function`` calling the model's own ``train_step``.
-
-    Keras's TensorFlow ``fit`` runs ``steps_per_execution`` steps per call but feeds
-    them from a ``tf.data`` pipeline. Here the data stay in tensors (the ``uint8``
-    pixels when known) and a ``tf.while_loop`` gathers each batch; XLA compiles it
-    when the model is compiled with ``jit_compile=True`` (:func:`best_jit_compile`).
-    """
+class _TfLoop(_EpochLoop):
+    """TensorFlow: a ``tf.function`` (XLA when the model is compiled with ``jit_compile=True``,
+    see :func:`best_jit_compile`) whose ``tf.while_loop`` calls the model's own ``train_step``."""
 
     name = "tf-loop"
 
-    def __init__(
-        self,
-        model: Any,
-        x: Any,
-        y: np.ndarray,
-        batch_size: int,
-        validation_data: Any,
-        validation_split: float | None,
-        shuffle: bool,
-        pixels: Pixels | None = None,
-    ) -> None:
+    def __init__(self, model: Any, x: Any, y: np.ndarray, *args: Any) -> None:
         import tensorflow as tf
         from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
         self.tf = tf
-        n_all = len(x)
-        x, y, val, _ = _prepare(model, x, y, batch_size, validation_data, validation_split)
-        codes = val_codes = None
-        if pixels is not None:
-            codes, val_codes = pixels.train[: len(x)], pixels.validation
-            if validation_split and len(pixels.train) == n_all:
-                val_codes = pixels.train[len(x) :]
-        self.model = model
-        self.n = len(x)
-        self.batch_size = min(int(batch_size), self.n)
-        self.steps = self.n // self.batch_size
-        self.remainder = self.n - self.steps * self.batch_size
+        super().__init__(model, x, y, *args)
         # fit's own order: the permutation of Keras's tf.data pipeline, drawn the same way.
         self.orders = ArrayDataAdapter(
-            np.arange(self.n), batch_size=self.n, shuffle=shuffle
+            np.arange(self.n), batch_size=self.n, shuffle=self.shuffle
         ).get_tf_dataset()
-        self.x_host, self.y_host = x, y
-        use_codes = pixels is not None and pixels.matches(codes, x)
-        self.table = tf.constant(pixels.table) if use_codes else None
-        self.x = tf.constant(codes if use_codes else _materialize(x))
-        self.y = tf.constant(y)
-        self.val = None
-        if val is not None and len(val[0]):
-            self.val_host = val
-            self.val_batch = min(VALIDATION_BATCH, len(val[0]))
-            self.val_steps = len(val[0]) // self.val_batch
-            val_codes_ok = use_codes and pixels.matches(val_codes, val[0])
-            self.val_table = self.table if val_codes_ok else None
-            self.val = (
-                tf.constant(val_codes if val_codes_ok else _materialize(val[0])),
-                tf.constant(val[1]),
-            )
         jit = bool(model.jit_compile)
         self._train_chunk = tf.function(self._train_loop, jit_compile=jit)
-        self._train_one = tf.function(self._train_step, jit_compile=jit)
         self._eval_chunk = tf.function(self._eval_loop, jit_compile=jit)
+        self.train_rest = tf.function(self._train_step, jit_compile=jit)
         self._eval_one = tf.function(self._test_step, jit_compile=jit)
 
-    def settings(self) -> dict[str, Any]:
-        return {"steps_per_execution": None, "jit_compile": bool(self.model.jit_compile)}
+    def put(self, array: np.ndarray) -> Any:
+        return self.tf.constant(array)
 
-    def _decode(self, xb: Any, table: Any) -> Any:
-        tf = self.tf
-        return xb if table is None else tf.gather(table, tf.cast(xb, tf.int32))
+    def begin_epoch(self) -> Any:
+        return next(iter(self.orders))
 
-    # -- the compiled functions (logs are what the last train_step / test_step returned) -----
-    def _train_loop(self, order, start, stop):  # noqa: ANN001 - traced
-        tf = self.tf
-        bs = self.batch_size
-        for i in tf.range(start, stop - 1):
-            batch = order[i * bs : (i + 1) * bs]
-            self.model.train_step(
-                (self._decode(tf.gather(self.x, batch), self.table), tf.gather(self.y, batch))
-            )
-        batch = order[(stop - 1) * bs : stop * bs]
-        return self.model.train_step(
-            (self._decode(tf.gather(self.x, batch), self.table), tf.gather(self.y, batch))
-        )
+    def end_epoch(self) -> None:
+        pass
 
-    def _train_step(self, xb, yb):  # noqa: ANN001 - traced
-        return self.model.train_step((xb, yb))
+    def train_chunk(self, order: Any, start: int, stop: int) -> dict[str, Any]:
+        return self._train_chunk(order, self.tf.constant(start), self.tf.constant(stop))
 
-    def _eval_loop(self, steps):  # noqa: ANN001 - traced
-        tf = self.tf
-        (vx, vy), b = self.val, self.val_batch
-        for i in tf.range(steps - 1):
-            self.model.test_step(
-                (self._decode(vx[i * b : (i + 1) * b], self.val_table), vy[i * b : (i + 1) * b])
-            )
-        i = steps - 1
-        return self.model.test_step(
-            (self._decode(vx[i * b : (i + 1) * b], self.val_table), vy[i * b : (i + 1) * b])
-        )
-
-    def _test_step(self, xb, yb):  # noqa: ANN001 - traced
-        return self.model.test_step((xb, yb))
-
-    def _validate(self) -> dict[str, float]:
+    def validate(self) -> dict[str, Any]:
         self.model.reset_metrics()
         logs: dict[str, Any] = {}
         done = self.val_steps * self.val_batch
@@ -1140,43 +1092,36 @@ class _TfLoop:
         hx, hy = self.val_host
         if done < len(hx):
             logs = self._eval_one(_materialize(hx[done:]), hy[done:])
-        return {f"val_{k}": float(v) for k, v in logs.items()}
+        return logs
 
-    def run(self, epochs: int, verbose: int | str) -> tuple[Any, list[float]]:
+    # -- the compiled functions (logs are what the last train_step / test_step returned) -----
+    def _decode(self, xb: Any, table: Any) -> Any:
         tf = self.tf
-        verbose = 1 if verbose == "auto" else int(verbose)
-        model = self.model
-        total_steps = self.steps + (1 if self.remainder else 0)
-        callbacks = _callbacks(model, epochs, total_steps, verbose)
-        model.stop_training = False
-        chunks = _chunks(self.steps, verbose)
-        bs = self.batch_size
-        seconds: list[float] = []
-        epoch_logs: dict[str, float] = {}
-        callbacks.on_train_begin()
-        for epoch in range(epochs):
-            started = time.perf_counter()
-            model.reset_metrics()
-            callbacks.on_epoch_begin(epoch)
-            order = next(iter(self.orders))
-            logs: dict[str, Any] = {}
-            for start, stop in chunks:
-                logs = self._train_chunk(order, tf.constant(start), tf.constant(stop))
-                if verbose == 1:
-                    callbacks.on_train_batch_end(stop - 1, logs)
-            if self.remainder:
-                rest = order[self.steps * bs :].numpy()
-                logs = self._train_one(_materialize(self.x_host[rest]), self.y_host[rest])
-                if verbose == 1:
-                    callbacks.on_train_batch_end(total_steps - 1, logs)
-            epoch_logs = {k: float(v) for k, v in logs.items()}
-            if self.val is not None:
-                epoch_logs.update(self._validate())
-            seconds.append(time.perf_counter() - started)
-            callbacks.on_epoch_end(epoch, epoch_logs)
-            if model.stop_training:
-                break
-        if epochs > 0 and hasattr(model.optimizer, "finalize_variable_values"):
-            model.optimizer.finalize_variable_values(model.trainable_weights)
-        callbacks.on_train_end(logs=epoch_logs)
-        return model.history, seconds
+        return xb if table is None else tf.gather(table, tf.cast(xb, tf.int32))
+
+    def _train_batch(self, order, i):  # noqa: ANN001 - traced
+        tf, bs = self.tf, self.batch_size
+        batch = order[i * bs : (i + 1) * bs]
+        xb = self._decode(tf.gather(self.x, batch), self.table)
+        return self.model.train_step((xb, tf.gather(self.y, batch)))
+
+    def _train_loop(self, order, start, stop):  # noqa: ANN001 - traced
+        for i in self.tf.range(start, stop - 1):
+            self._train_batch(order, i)
+        return self._train_batch(order, stop - 1)
+
+    def _train_step(self, xb, yb):  # noqa: ANN001 - traced
+        return self.model.train_step((xb, yb))
+
+    def _eval_batch(self, i):  # noqa: ANN001 - traced
+        (vx, vy), b = self.val, self.val_batch
+        xb = self._decode(vx[i * b : (i + 1) * b], self.val_table)
+        return self.model.test_step((xb, vy[i * b : (i + 1) * b]))
+
+    def _eval_loop(self, steps):  # noqa: ANN001 - traced
+        for i in self.tf.range(steps - 1):
+            self._eval_batch(i)
+        return self._eval_batch(steps - 1)
+
+    def _test_step(self, xb, yb):  # noqa: ANN001 - traced
+        return self.model.test_step((xb, yb))
