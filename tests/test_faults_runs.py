@@ -259,6 +259,45 @@ def test_two_default_runs_at_once_are_both_kept(tmp_path):
     assert said == ["saved the run to brainkit-run-2/", "saved the run to brainkit-run/"]
 
 
+CLAIM_CHILD = """
+import sys, time
+from brainkit.training import reserve_run_folder
+time.sleep(float(sys.argv[1]) - time.time())  # all start together
+with reserve_run_folder("brainkit-run", pick_free=True) as target:
+    print(target, flush=True)
+    time.sleep(1.5)
+"""
+
+
+@pytest.mark.parametrize("dead_claim", [False, True])
+def test_many_claims_at_once_get_distinct_folders(tmp_path, dead_claim):
+    if dead_claim:  # brainkit-run was claimed by a run that was killed: one of them takes it
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        )
+        (tmp_path / "brainkit-run").mkdir()
+        (tmp_path / "brainkit-run" / WRITING_MARKER).write_text(
+            f"{dead.stdout.strip()} {host_tag()}"
+        )
+    start = str(time.time() + 3)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIM_CHILD, start],
+            cwd=tmp_path,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    names = sorted(out.strip() for out, _ in outs)
+    assert len(set(names)) == 6 and "brainkit-run" in names, names
+    assert list(tmp_path.iterdir()) == []  # every claim given back
+
+
 def test_same_out_at_once_the_second_refuses_before_training(tmp_path):
     first = _start([*TRAIN, "--epochs", "3", "--out", "run", "--no-plots"], tmp_path)
     try:
@@ -290,10 +329,34 @@ def test_kill_9_during_training_leaves_a_claim_the_next_run_takes(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=60)
     assert os.listdir(tmp_path / "brainkit-run") == [WRITING_MARKER]
+    with pytest.raises(RunError, match="stopped before it saved one"):
+        brainkit.load_run(tmp_path / "brainkit-run")
     result = _cli([*TRAIN, "--no-plots"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "saved the run to brainkit-run/" in result.stdout  # the dead claim is taken, not -2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brainkit-run"]
+
+
+def test_ctrl_c_during_training_gives_the_folder_back(tmp_path):
+    proc = _start([*TRAIN, "--epochs", "50", "--out", "deep/run"], tmp_path)
+    try:
+        assert _wait_for(lambda: (tmp_path / "deep" / "run" / WRITING_MARKER).exists(), 60)
+        assert proc.stdout.readline().startswith("data:")
+        time.sleep(0.5)  # in the middle of the epochs
+    finally:
+        # Ctrl-C, again if need be: JAX drops a KeyboardInterrupt that lands in its GC callback
+        # ("Exception ignored in: <function _xla_gc_callback ...>"), as a user would see.
+        for _ in range(40):
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert err.splitlines()[-1] == "Aborted!" and "brainkit/" not in err, err
+    assert list(tmp_path.iterdir()) == []  # the claim and the folders made for it are gone
 
 
 SAVE_CHILD = """

@@ -516,32 +516,71 @@ def reserve_run_folder(
     base = Path(path)
     _sweep_run_leftovers(base.parent)
     n = 1
-    while True:
-        candidate = base if n == 1 else base.with_name(f"{base.name}-{n}")
-        if pick_free and os.path.lexists(candidate) and not _is_claimable(candidate):
+    made: list[Path] | None = None
+    with _folder_lock(base.parent):  # brainkit processes claim one at a time in a folder
+        while made is None:
+            candidate = base if n == 1 else base.with_name(f"{base.name}-{n}")
             n += 1
-            continue
-        check_run_folder(candidate, overwrite=overwrite and not pick_free, cli=cli)
-        if overwrite and not pick_free and (candidate / RUN_FILE).is_file():
-            yield candidate  # an existing run to replace: nothing to claim
-            return
-        made = _claim(candidate)
-        if made is not None:
-            break
-        if not pick_free:
-            raise RunError(
-                f"{candidate} was taken by another process meanwhile; "
-                f"{'choose another --out' if cli else 'choose another folder'}."
-            )
-        n += 1
+            if pick_free and os.path.lexists(candidate) and not _is_claimable(candidate):
+                continue
+            check_run_folder(candidate, overwrite=overwrite and not pick_free, cli=cli)
+            if overwrite and not pick_free and (candidate / RUN_FILE).is_file():
+                break  # an existing run to replace: nothing to claim
+            made = _claim(candidate)
+            if made is None and not pick_free:
+                raise RunError(
+                    f"{candidate} was taken by another process meanwhile; "
+                    f"{'choose another --out' if cli else 'choose another folder'}."
+                )
+    if made is None:
+        yield candidate
+        return
     try:
         yield candidate
     finally:
         _release(candidate, made)
 
 
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``folder`` (its nearest existing ancestor), where there is one.
+
+    It serializes the claims of brainkit processes in one folder, so checking a
+    name and claiming it is one step. It needs no file and dies with its
+    process. Where it is not available (Windows, some network file systems) the
+    claims still never collide (see :func:`_claim`); a dead writer's claim may
+    then be taken twice, and the second save is refused and rescued.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    where = Path(os.path.abspath(folder))
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        fd = os.open(where, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _claim(folder: Path) -> list[Path] | None:
-    """Claim ``folder`` with a marker; return the folders made for it, or None if taken."""
+    """Claim ``folder`` with a marker; return the folders made for it, or None if taken.
+
+    A missing folder appears with its marker already inside (made under a hidden
+    name, then renamed), so no other process ever sees it unclaimed. A dead
+    writer's claim is first renamed away, which only one process can do.
+    """
     made: list[Path] = []
     absolute = Path(os.path.abspath(folder))
     try:
@@ -552,23 +591,54 @@ def _claim(folder: Path) -> list[Path] | None:
                     made.append(parent)
                 except FileExistsError:
                     pass
-        try:
-            os.mkdir(absolute)
-            made.append(absolute)
-        except FileExistsError:
+        if os.path.lexists(absolute):
             if not _is_claimable(absolute):
                 return None
-            (absolute / WRITING_MARKER).unlink(missing_ok=True)  # a dead writer's claim
+            if not os.listdir(absolute):  # an empty folder of the user's: it stays theirs
+                return made if _write_marker(absolute) else None
+            if not _take_dead_claim(absolute):
+                return None
+        staged = absolute.parent / _side_name(absolute.name, "new")
+        os.mkdir(staged)
+        _write_marker(staged)
         try:
-            fd = os.open(absolute / WRITING_MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            return None
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"{os.getpid()} {_host()}\n")
+            os.rename(staged, absolute)
+        except OSError:
+            shutil.rmtree(staged, ignore_errors=True)
+            return None  # another process claimed it first
+        made.append(absolute)
     except OSError as exc:
         _release(absolute, made)
         raise write_error(folder, exc) from exc
     return made
+
+
+def _write_marker(folder: Path) -> bool:
+    try:
+        fd = os.open(folder / WRITING_MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"{os.getpid()} {_host()}\n")
+    return True
+
+
+def _take_dead_claim(folder: Path) -> bool:
+    """Move a dead writer's claimed folder out of the way; False if another process did first."""
+    aside = folder.parent / _side_name(folder.name, "old")
+    try:
+        os.rename(folder, aside)
+    except OSError:
+        return False
+    owner = _marker_owner(aside)
+    if os.listdir(aside) == [WRITING_MARKER] and owner and _claim_is_dead(aside, owner):
+        shutil.rmtree(aside, ignore_errors=True)
+        return True
+    try:  # claimed or filled meanwhile: put it back (else the sweep returns it)
+        os.rename(aside, folder)
+    except OSError:
+        pass
+    return False
 
 
 def _release(folder: Path, made: list[Path]) -> None:
@@ -1075,6 +1145,11 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
             raise RunError(
                 f"{folder} is still being trained by brainkit train (process {owner[0]}); "
                 "wait until it has saved the run."
+            )
+        if _marker_owner(folder) is not None:
+            raise RunError(
+                f"{folder} holds no run: the brainkit train that claimed it was stopped before it "
+                "saved one. Train again (the next brainkit train may use the folder), or delete it."
             )
         raise RunError(f"{folder} is not a brainkit run: {', '.join(missing)} missing.")
     meta = _read_json(folder / RUN_FILE, dict)
