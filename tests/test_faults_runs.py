@@ -38,7 +38,8 @@ from brainkit.training import (
 )
 from test_faults_data import _as_nobody, _wait_for  # _as_nobody: root ignores permissions
 
-pytestmark = pytest.mark.backend
+# The subprocesses run on JAX (file-system behaviour does not depend on the backend); the
+# tests marked ``backend`` train or save in this process and also run on torch and TensorFlow.
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN = ["train", "--dataset", "fashion_mnist_sample", "--arch", "linear", "--epochs", "1", "-q"]
@@ -215,6 +216,7 @@ def test_check_run_folder_in_python_words(saved_run, tmp_path):
 # ------------------------------------------------------------------ --overwrite keeps the user's files
 
 
+@pytest.mark.backend
 def test_overwrite_replaces_only_what_brainkit_wrote(saved_run, tmp_path):
     run = tmp_path / "run"
     saved_run.save(run)
@@ -421,6 +423,7 @@ def test_kill_9_mid_save_loses_nothing_and_the_next_run_cleans_up(saved_run, tmp
     brainkit.load_run(run)
 
 
+@pytest.mark.backend
 def test_files_put_into_the_claimed_folder_while_training_are_kept(saved_run, tmp_path):
     with reserve_run_folder(tmp_path / "run") as target:
         (target / "notes.txt").write_text("started at 9")
@@ -474,6 +477,7 @@ def test_hotdog_is_refused_before_training_with_what_to_use(tmp_path):
     assert list(tmp_path.iterdir()) == []  # the claimed brainkit-run is given back
 
 
+@pytest.mark.backend
 def test_plot_of_a_tabular_run_says_why(tmp_path):
     result = brainkit.train("mlp", "hotdog", epochs=1, verbose=0, hyperparameters={"units": 4})
     result.save(tmp_path / "hot")
@@ -560,6 +564,7 @@ def test_damaged_runs_through_the_cli(saved_run, tmp_path):
 # ------------------------------------------------------------------ divergence and strict JSON
 
 
+@pytest.mark.backend
 def test_divergence_stops_with_a_message(sample):
     with pytest.raises(TrainingDiverged, match="learning rate") as info:
         brainkit.train(
@@ -596,6 +601,7 @@ def _refused_after_training(result) -> str:
     return result.stderr
 
 
+@pytest.mark.backend
 def test_metrics_json_is_strict(saved_run, tmp_path):
     run = brainkit.training.TrainResult(
         model=saved_run.model,

@@ -48,6 +48,7 @@ __all__ = [
     "load_run",
     "predict",
     "reserve_run_folder",
+    "strict_json",
     "train",
 ]
 
