@@ -1086,10 +1086,10 @@ def _check_finite(result: TrainResult) -> None:
     shown = f" ({rate:g})" if isinstance(rate, (int, float)) else ""
     raise TrainingDiverged(
         f"Training diverged: {', '.join(bad_keys)} became NaN or infinite in epoch {bad_epoch} of "
-        f"{len(next(iter(result.history.values()), [])) or result.metrics.get('epochs')}. "
-        f"The learning rate{shown} is too large for {result.architecture} on "
-        f"{result.dataset_name}: try a smaller one (ten times smaller, or the recipe's default; "
-        "--learning-rate on the command line, learning_rate= in Python).",
+        f"{result.metrics.get('epochs') or len(next(iter(result.history.values()), []))}. "
+        f"The learning rate{shown} is probably too large for {result.architecture} on "
+        f"{result.dataset_name}: try a smaller one, e.g. ten times smaller (--learning-rate on "
+        "the command line, learning_rate= in Python).",
         result,
     )
 
