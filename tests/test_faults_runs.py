@@ -568,11 +568,12 @@ def test_damaged_runs_through_the_cli(saved_run, tmp_path):
 def test_divergence_stops_with_a_message(sample):
     with pytest.raises(TrainingDiverged, match="learning rate") as info:
         brainkit.train(
-            "mlp", sample, epochs=2, learning_rate=1e30, verbose=0, hyperparameters={"units": 16}
+            "mlp", sample, epochs=3, learning_rate=1e30, verbose=0, hyperparameters={"units": 16}
         )
     message = str(info.value)
-    assert "epoch 1 of 2" in message and "loss" in message and "1e+30" in message
+    assert "epoch 1 of 3" in message and "loss" in message and "1e+30" in message
     assert info.value.result is not None  # what diverged, to look at
+    assert len(info.value.result.history["loss"]) == 1  # stopped there, not after 3 epochs
 
 
 def test_cli_divergence_saves_nothing(tmp_path):

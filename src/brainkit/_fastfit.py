@@ -322,11 +322,19 @@ def _keras_fit(
         _steps_per_execution(model, spe, keep=steps_per_execution is not None),
         _torch_threads(threads),
     ):
-        history = model.fit(x, y, callbacks=[*callbacks, timer], **kwargs)
+        from keras.callbacks import TerminateOnNaN
+
+        history = model.fit(x, y, callbacks=[*callbacks, timer, TerminateOnNaN()], **kwargs)
     settings = {"steps_per_execution": spe, "jit_compile": bool(model.jit_compile)}
     if threads:
         settings["threads"] = threads
     return FitOutcome(history, "keras-fit", reason, settings, list(timer.seconds))
+
+
+def _diverged(logs: dict[str, float]) -> bool:
+    """Whether an epoch's values went non-finite: training stops there, as Keras's
+    ``TerminateOnNaN`` stops ``fit`` (``brainkit.train`` then says what diverged)."""
+    return not all(math.isfinite(v) for v in logs.values())
 
 
 def _small_model_threads(model: Any, batch_size: int) -> int | None:
@@ -628,7 +636,7 @@ class _EpochLoop:
             self.end_epoch()
             seconds.append(time.perf_counter() - started)
             callbacks.on_epoch_end(epoch, epoch_logs)
-            if model.stop_training:
+            if model.stop_training or _diverged(epoch_logs):
                 break
         if epochs > 0 and hasattr(model.optimizer, "finalize_variable_values"):
             model.optimizer.finalize_variable_values(model.trainable_weights)
@@ -1040,7 +1048,7 @@ class _TorchLoop:
                     epoch_logs.update({f"val_{k}": float(v) for k, v in values.items()})
                 seconds.append(time.perf_counter() - started)
                 callbacks.on_epoch_end(epoch, epoch_logs)
-                if model.stop_training:
+                if model.stop_training or _diverged(epoch_logs):
                     break
         optimizer = model.optimizer
         if epochs > 0 and hasattr(optimizer, "finalize_variable_values"):

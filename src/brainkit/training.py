@@ -926,8 +926,7 @@ def train(
         if isinstance(dataset, Dataset)
         else load(dataset, data_dir=data_dir, download=download)
     )
-    if data.x_train.ndim < 2:
-        raise RunError(f"Data set {data.name!r} has no image inputs to train on.")
+    check_image_data(data)
 
     base = arch.recipe if arch is not None else Recipe(output=_guess_output(given_model))
     overrides: dict[str, Any] = {}
