@@ -1083,13 +1083,16 @@ class _TfLoop(_EpochLoop):
         return self.tf.constant(array)
 
     def begin_epoch(self) -> Any:
-        return next(iter(self.orders))
+        order = next(iter(self.orders))
+        full = self.tf.reshape(order[: self.steps * self.batch_size], (self.steps, self.batch_size))
+        self.device_order = self.tf.cast(full, self.tf.int32)
+        return order
 
     def end_epoch(self) -> None:
         pass
 
     def train_chunk(self, order: Any, start: int, stop: int) -> dict[str, Any]:
-        return self._train_chunk(order, self.tf.constant(start), self.tf.constant(stop))
+        return self._train_chunk(self.device_order, self.tf.constant(start), self.tf.constant(stop))
 
     def validate(self) -> dict[str, Any]:
         self.model.reset_metrics()
@@ -1108,8 +1111,8 @@ class _TfLoop(_EpochLoop):
         return xb if table is None else tf.gather(table, tf.cast(xb, tf.int32))
 
     def _train_batch(self, order, i):  # noqa: ANN001 - traced
-        tf, bs = self.tf, self.batch_size
-        batch = order[i * bs : (i + 1) * bs]
+        tf = self.tf
+        batch = order[i]
         xb = self._decode(tf.gather(self.x, batch), self.table)
         return self.model.train_step((xb, tf.gather(self.y, batch)))
 
