@@ -700,3 +700,17 @@ def test_plot_into_a_read_only_run_says_so(saved_run, shared_tmp):
         result.stderr.startswith("Error: Cannot write the run")
         and "Permission denied" in result.stderr
     )
+
+
+# ------------------------------------------------------------------ figures that cannot be written
+
+
+def test_figures_into_a_folder_that_cannot_be_written(tmp_path):
+    """`show --out` and `predict --show` under a file, or with an unknown format: one line."""
+    (tmp_path / "a-file").write_text("not a folder")
+    for out in (tmp_path / "a-file" / "grid.png", tmp_path / "grid.xyz"):
+        result = _cli(["show", "fashion_mnist_sample", "--out", str(out)], tmp_path)
+        assert result.returncode == 1, (result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert result.stderr.startswith("Error: Cannot write the figure"), result.stderr
+        assert not out.exists()

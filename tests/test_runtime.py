@@ -19,7 +19,12 @@ def run_python(code: str, cwd=None, env_extra=None, unset=()) -> subprocess.Comp
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(env_extra or {})
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -132,7 +137,11 @@ def test_seed_everything_is_reproducible():
         runtime.seed_everything(123)
         layer = keras.layers.Dense(4)
         layer.build((None, 3))
-        return keras.ops.convert_to_numpy(layer.kernel), np.random.rand(), __import__("random").random()
+        return (
+            keras.ops.convert_to_numpy(layer.kernel),
+            np.random.rand(),
+            __import__("random").random(),
+        )
 
     a, b = weights(), weights()
     np.testing.assert_array_equal(a[0], b[0])
@@ -244,7 +253,9 @@ def test_import_brainkit_sets_the_backend_keras_will_use():
     )
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout
-    assert "ENV jax" in result.stdout and "KERAS jax" in result.stdout and "SAME jax" in result.stdout
+    assert (
+        "ENV jax" in result.stdout and "KERAS jax" in result.stdout and "SAME jax" in result.stdout
+    )
 
 
 def test_import_brainkit_respects_an_explicit_backend_and_a_loaded_keras():
@@ -262,19 +273,19 @@ def test_import_brainkit_respects_an_explicit_backend_and_a_loaded_keras():
     assert "ENV None" in loaded.stdout  # Keras chose already; brainkit does not pretend otherwise
 
 
-def test_import_brainkit_is_quick():
+def test_import_brainkit_imports_no_keras_or_backend():
+    """``import brainkit`` stays cheap: it imports no Keras and no backend (its time is measured
+    in benchmarks/bench_lessons.py, not here)."""
     result = run_python(
         """
-        import time
-        start = time.perf_counter()
-        import brainkit
-        print("SECONDS", time.perf_counter() - start)
+        import sys, brainkit
+        heavy = {"keras", "jax", "torch", "tensorflow", "matplotlib"} & set(sys.modules)
+        print("HEAVY", sorted(heavy))
         """,
         unset=("KERAS_BACKEND",),
     )
     assert result.returncode == 0, result.stderr
-    seconds = float(result.stdout.split("SECONDS")[1])
-    assert seconds < 0.5, seconds  # ~0.05 s on a laptop; generous for loaded CI machines
+    assert "HEAVY []" in result.stdout
 
 
 def test_tensorflow_prints_no_native_log_lines_unless_asked():

@@ -926,7 +926,8 @@ def train(
         if isinstance(dataset, Dataset)
         else load(dataset, data_dir=data_dir, download=download)
     )
-    check_image_data(data)
+    if data.x_train.ndim < 2 or data.name == "hotdog":
+        check_image_data(data)  # a tabular set: the message says what to use instead
 
     base = arch.recipe if arch is not None else Recipe(output=_guess_output(given_model))
     overrides: dict[str, Any] = {}
@@ -1026,7 +1027,7 @@ def train(
             test_values.get("accuracy", test_values.get("compile_metrics", float("nan")))
         ),
         "test_loss": float(test_values["loss"]),
-        "epochs": recipe.epochs,
+        "epochs": len(outcome.epoch_seconds),  # fewer than asked if training stopped early
         "batch_size": recipe.batch_size,
         "backend": keras.backend.backend(),
         "dataset": data.name,
@@ -1036,7 +1037,7 @@ def train(
         "architecture": name,
         "parameters": int(model.count_params()),
         "train_seconds": round(seconds, 3),
-        "seconds_per_epoch": round(seconds / recipe.epochs, 3),
+        "seconds_per_epoch": round(seconds / max(1, len(outcome.epoch_seconds)), 3),
         "seed": seed,
         "fit_path": outcome.path,
         "fit_settings": fit_settings,

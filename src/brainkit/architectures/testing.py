@@ -201,11 +201,8 @@ def check_architecture(
                 from brainkit.training import train
 
                 data = _sample_slice(shape, num_classes)
-                result = train(arch, data, epochs=1, hyperparameters=dict(hyperparameters or {}),
-                               seed=seed, validation=None, verbose=0)  # fmt: skip
-                loss = result.history["loss"][-1]
-                if not np.isfinite(loss):
-                    return report("train", f"the loss is {loss} after one epoch.")
+                train(arch, data, epochs=1, hyperparameters=dict(hyperparameters or {}),
+                      seed=seed, validation=None, verbose=0)  # fmt: skip
         except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
             return report(stage, plugin_failure(exc, state))
     return report("done")

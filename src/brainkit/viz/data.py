@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from brainkit._atomic import atomic_path
+from brainkit.errors import BrainkitError
 from brainkit.viz._layout import choose, grid_figure
 
-__all__ = ["plot_samples", "save_figure"]
+__all__ = ["FigureError", "plot_samples", "save_figure"]
 
 
 def plot_samples(
@@ -86,10 +88,25 @@ def plot_samples(
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:
-    """Save ``fig`` atomically (temporary file, then rename) and return the path."""
-    from brainkit._atomic import atomic_path
+    """Save ``fig`` atomically (temporary file, then rename) and return the path.
 
+    Raises
+    ------
+    FigureError
+        If the file cannot be written (the message says why and what to do).
+    """
     target = Path(path)
-    with atomic_path(target, suffix=target.suffix or ".png") as tmp:
-        fig.savefig(tmp, dpi=dpi)
+    try:
+        with atomic_path(target, suffix=target.suffix or ".png") as tmp:
+            fig.savefig(tmp, dpi=dpi)
+    except (OSError, ValueError) as exc:  # a folder that cannot be written, a full disk, ".xyz"
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise FigureError(
+            f"Cannot write the figure {target}: {why}. Choose a folder you can write to "
+            "and a picture format such as .png, .svg or .pdf."
+        ) from exc
     return target
+
+
+class FigureError(BrainkitError, ValueError):
+    """A figure could not be written; the message says where and why."""
