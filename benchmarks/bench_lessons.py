@@ -377,9 +377,9 @@ def write_report(meta: dict, summary: dict, micro: dict, path_md: Path, path_jso
         "overhead/step = (fit - floor x epochs) / steps",
         "",
         "`keras-best` is brainkit with `BRAINKIT_FASTFIT=0`: Keras's own `fit` with the best settings Keras offers "
-        "for the model (float32 inputs, steps_per_execution 32 on JAX/TF, XLA on TF, one thread on torch): a loop "
-        "of brainkit's stays only where it beats this by 1.5x or more. On TensorFlow brainkit runs exactly this "
-        "(no loop). `nocache` disables the on-disk compilation cache "
+        "for the model (float32 inputs, steps_per_execution 32 on JAX/TF, XLA on TF for models that do not "
+        "convolve): a loop of brainkit's stays only where it beats this by 1.5x or more. `nocache` disables the "
+        "on-disk compilation cache "
         "(`BRAINKIT_COMPILE_CACHE=0`): a first run. `lesson` is the tutorial code as written (float64 `x / 255.0`, "
         "`model.fit`). Timings vary 10-25% between runs on a shared machine: compare the ratios.",
     ]

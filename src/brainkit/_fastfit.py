@@ -317,17 +317,13 @@ def _keras_fit(
         unwatched = not callbacks and _backend() in ("jax", "tensorflow")
         spe = FIT_STEPS_PER_EXECUTION if unwatched else 1
     timer = _epoch_timer()
-    threads = _small_model_threads(model, kwargs["batch_size"])
-    with (
-        _steps_per_execution(model, spe, keep=steps_per_execution is not None),
-        _torch_threads(threads),
-    ):
+    # (One thread, which helps brainkit's PyTorch loop, made Keras's own PyTorch fit slower:
+    # 72 s against 60 s with the default threads for the lesson MLP, benchmarks/results.)
+    with _steps_per_execution(model, spe, keep=steps_per_execution is not None):
         from keras.callbacks import TerminateOnNaN
 
         history = model.fit(x, y, callbacks=[*callbacks, timer, TerminateOnNaN()], **kwargs)
     settings = {"steps_per_execution": spe, "jit_compile": bool(model.jit_compile)}
-    if threads:
-        settings["threads"] = threads
     return FitOutcome(history, "keras-fit", reason, settings, list(timer.seconds))
 
 
