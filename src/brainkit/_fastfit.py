@@ -319,7 +319,7 @@ def _keras_fit(
     timer = _epoch_timer()
     # (One thread, which helps brainkit's PyTorch loop, made Keras's own PyTorch fit slower:
     # 72 s against 60 s with the default threads for the lesson MLP, benchmarks/results.)
-    with _steps_per_execution(model, spe, keep=steps_per_execution is not None):
+    with _steps_per_execution(model, spe, keep=steps_per_execution is not None), _flush_denormals():
         from keras.callbacks import TerminateOnNaN
 
         history = model.fit(x, y, callbacks=[*callbacks, timer, TerminateOnNaN()], **kwargs)
@@ -339,6 +339,23 @@ def _small_model_threads(model: Any, batch_size: int) -> int | None:
     if _backend() != "torch" or not model.built:
         return None
     return 1 if model.count_params() * batch_size <= 2e7 else None
+
+
+@contextlib.contextmanager
+def _flush_denormals() -> Iterator[None]:
+    """On PyTorch, treat numbers below ~1e-38 as zero while training, as XLA does on JAX and
+    TensorFlow: x86 CPUs compute with such "denormal" numbers many times slower, and Adam's
+    second moments reach them (the lesson's PyTorch epochs took twice as long)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if _backend() != "torch" or torch is None or not torch.set_flush_denormal(True):
+        yield
+        return
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
 
 
 @contextlib.contextmanager
@@ -1030,7 +1047,7 @@ class _TorchLoop:
         model.stop_training = False
         seconds: list[float] = []
         epoch_logs: dict[str, float] = {}
-        with _torch_threads(self.threads):
+        with _torch_threads(self.threads), _flush_denormals():
             callbacks.on_train_begin()
             for epoch in range(epochs):
                 started = time.perf_counter()
