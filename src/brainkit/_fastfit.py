@@ -889,8 +889,6 @@ class _TorchLoop:
 
     def _plain_adam(self) -> Any:
         """Keras's Adam update as fused torch ops, when the optimizer has no extras."""
-        from brainkit.runtime import import_keras
-
         keras = import_keras()
         opt = self.model.optimizer
         # Keras's own Adam (on torch, a backend subclass of keras.optimizers.Adam), not a user's.

@@ -56,6 +56,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from brainkit.errors import BrainkitError
+from brainkit.runtime import import_keras
 
 __all__ = [
     "BATCH_AXIS",
@@ -84,7 +85,6 @@ class DistributeError(BrainkitError, ValueError):
 
 
 def _keras() -> Any:
-    from brainkit.runtime import import_keras
 
     return import_keras()
 

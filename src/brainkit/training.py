@@ -33,9 +33,15 @@ from typing import Any
 
 import numpy as np
 
-from brainkit import _fastfit
-from brainkit._atomic import public_mode, temp_prefix, temp_writer, writer_gone
+from brainkit import _fastfit, architectures, runtime
+from brainkit._atomic import host_tag, public_mode, temp_prefix, temp_writer, writer_gone
+from brainkit._version import __version__
+from brainkit.architectures import Recipe
+from brainkit.datasets import Dataset, load, registry
+from brainkit.distribute import check_even_batches, distribution_scope
 from brainkit.errors import BrainkitError
+from brainkit.images import load_image
+from brainkit.runtime import import_keras, tensorflow_unprobed
 
 __all__ = [
     "Prediction",
@@ -149,8 +155,6 @@ class TrainResult:
     def dataset(self) -> Any:
         """Return the :class:`~brainkit.datasets.Dataset` this run was trained on (loaded if needed)."""
         if self._data is None:
-            from brainkit.datasets import load, registry
-
             key = str(self.dataset_name).strip().lower().replace("-", "_")
             if self.path is not None and key not in registry():
                 raise RunError(
@@ -218,13 +222,11 @@ class TrainResult:
 
     def write_files(self, folder: Path) -> None:
         """Write the run's files into an existing folder (used by :meth:`save`)."""
-        from brainkit.runtime import tensorflow_unprobed
 
         with tensorflow_unprobed():
             self.model.save(folder / MODEL_FILE)
         _write_json(folder / HISTORY_FILE, self.history)
         _write_json(folder / METRICS_FILE, self.metrics)
-        from brainkit._version import __version__
 
         _write_json(
             folder / RUN_FILE,
@@ -367,7 +369,6 @@ def _is_claimable(folder: Path) -> bool:
 
 
 def _host() -> str:
-    from brainkit._atomic import host_tag
 
     return host_tag()
 
@@ -808,7 +809,6 @@ def _positive_int(name: str, value: Any) -> int | None:
 
 def _resolve_architecture(architecture: Any) -> tuple[str, Any, Any]:
     """Return (name, Architecture or None, keras model or None)."""
-    from brainkit import architectures
 
     if isinstance(architecture, str):
         return architecture, architectures.get(architecture), None
@@ -824,7 +824,6 @@ def _resolve_architecture(architecture: Any) -> tuple[str, Any, Any]:
 
 
 def _keras() -> Any:
-    from brainkit.runtime import import_keras
 
     return import_keras()
 
@@ -905,9 +904,6 @@ def train(
     TrainResult
         The model, history, final metrics, class names and timing.
     """
-    from brainkit import runtime
-    from brainkit.architectures import Recipe
-    from brainkit.datasets import Dataset, load
 
     keras = runtime.import_keras(backend)
     spe = (
@@ -962,12 +958,8 @@ def train(
     y_train = recipe.encode_labels(data.y_train, num_classes)
     y_test = recipe.encode_labels(data.y_test, num_classes)
 
-    from brainkit.distribute import distribution_scope
-
     with distribution_scope(distribute, recipe.batch_size) as mesh_info:
         if mesh_info:
-            from brainkit.distribute import check_even_batches
-
             devices = len(mesh_info["devices"])
             check_even_batches(n_train, recipe.batch_size, devices, "the training set")
             check_even_batches(len(x_test), max(256, recipe.batch_size), devices, "the test set")
@@ -1187,7 +1179,6 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
     fit_settings = metrics.get("fit_settings") or {}
     if not isinstance(fit_settings, dict):
         raise _damaged(folder / METRICS_FILE, "fit_settings", "a JSON object", fit_settings)
-    from brainkit.architectures import Recipe
 
     try:
         recipe = Recipe(
@@ -1198,7 +1189,6 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
             f"{run_file} holds a recipe this brainkit cannot use ({exc}); the file was edited "
             "or damaged: restore its 'recipe' field or train the run again."
         ) from exc
-    from brainkit import runtime
 
     keras = runtime.import_keras(backend)
     try:
@@ -1330,7 +1320,6 @@ def evaluate(run: Any, dataset: Any = None, split: str = "test") -> dict[str, fl
     result = _as_run(run)
     if split not in ("test", "train"):
         raise RunError(f"split must be 'test' or 'train', got {split!r}.")
-    from brainkit.datasets import Dataset, load
 
     if dataset is None:
         data = result.dataset()
@@ -1425,8 +1414,6 @@ def predict(run: Any, images: Any, top: int = 3) -> Prediction | list[Prediction
     if isinstance(images, (str, os.PathLike)):
         images, single = [images], True
     if isinstance(images, (list, tuple)) and images and isinstance(images[0], (str, os.PathLike)):
-        from brainkit.images import load_image
-
         batch = np.stack([load_image(p, size=shape[:2], style=result.dataset_name) for p in images])
     else:
         batch = np.asarray(images)

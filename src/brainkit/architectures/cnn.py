@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from brainkit.architectures._spec import HyperparameterError, Recipe, architecture
+from brainkit.runtime import import_keras
 
 __all__ = ["cnn"]
 
@@ -73,8 +74,6 @@ def cnn(
     dropout: float = 0.3,
 ) -> Any:
     """Two strided conv layers with batch norm and a dense head: fast, >= 91%."""
-    from brainkit.runtime import import_keras
-
     filters = _positive_int("filters", filters)
     units = _positive_int("units", units)
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:

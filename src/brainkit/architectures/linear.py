@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from brainkit.architectures._spec import Recipe, architecture
+from brainkit.runtime import import_keras
 
 __all__ = ["linear"]
 
@@ -37,8 +38,6 @@ __all__ = ["linear"]
 )
 def linear(input_shape: tuple[int, ...], num_classes: int) -> Any:
     """One dense layer from the pixels straight to the classes: the 10-neuron brain."""
-    from brainkit.runtime import import_keras
-
     keras = import_keras()
     inputs = keras.Input(shape=input_shape, name="pixels")
     x = keras.layers.Flatten(name="flatten")(inputs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from brainkit.architectures._spec import HyperparameterError, Recipe, architecture
+from brainkit.runtime import import_keras
 
 __all__ = ["mlp"]
 
@@ -39,8 +40,6 @@ __all__ = ["mlp"]
 )
 def mlp(input_shape: tuple[int, ...], num_classes: int, units: int = 128) -> Any:
     """A hidden layer of ReLU neurons and a softmax: the classic first network."""
-    from brainkit.runtime import import_keras
-
     if isinstance(units, bool) or not isinstance(units, int) or units < 1:
         raise HyperparameterError(f"units must be a positive integer, got {units!r}.")
     keras = import_keras()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from brainkit.architectures._spec import HyperparameterError, Recipe, architecture
+from brainkit.runtime import import_keras
 
 __all__ = ["shallow"]
 
@@ -44,8 +45,6 @@ __all__ = ["shallow"]
 )
 def shallow(input_shape: tuple[int, ...], num_classes: int, units: int = 64) -> Any:
     """64 sigmoid neurons and a softmax, trained the 1980s way (MSE + SGD)."""
-    from brainkit.runtime import import_keras
-
     if isinstance(units, bool) or not isinstance(units, int) or units < 1:
         raise HyperparameterError(f"units must be a positive integer, got {units!r}.")
     keras = import_keras()
