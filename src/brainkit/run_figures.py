@@ -37,6 +37,7 @@ def write_run_figures(
     """
     from brainkit._atomic import sweep_stale
     from brainkit.training import RunError, check_image_data, write_error
+    from brainkit.viz.data import FigureError
 
     out = Path(folder)
     data = result.dataset()
@@ -49,6 +50,10 @@ def write_run_figures(
         return _write(result, data, out, seed)
     except OSError as exc:
         raise write_error(out, exc, cli=cli) from exc
+    except FigureError as exc:  # save_figure's OSError, told as the run's
+        if not isinstance(exc.__cause__, OSError):
+            raise
+        raise write_error(out, exc.__cause__, cli=cli) from exc
 
 
 def _write(result: Any, data: Any, out: Path, seed: int) -> list[Path]:

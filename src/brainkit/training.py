@@ -922,8 +922,8 @@ def train(
         if isinstance(dataset, Dataset)
         else load(dataset, data_dir=data_dir, download=download)
     )
-    if data.x_train.ndim < 2 or data.name == "hotdog":
-        check_image_data(data)  # a tabular set: the message says what to use instead
+    if data.x_train.ndim < 2:
+        check_image_data(data)  # no inputs to train on: the message says what to use instead
 
     base = arch.recipe if arch is not None else Recipe(output=_guess_output(given_model))
     overrides: dict[str, Any] = {}
@@ -1078,7 +1078,7 @@ def _check_finite(result: TrainResult) -> None:
     shown = f" ({rate:g})" if isinstance(rate, (int, float)) else ""
     raise TrainingDiverged(
         f"Training diverged: {', '.join(bad_keys)} became NaN or infinite in epoch {bad_epoch} of "
-        f"{result.metrics.get('epochs') or len(next(iter(result.history.values()), []))}. "
+        f"{result.recipe.get('epochs') or len(next(iter(result.history.values()), []))}. "
         f"The learning rate{shown} is probably too large for {result.architecture} on "
         f"{result.dataset_name}: try a smaller one, e.g. ten times smaller (--learning-rate on "
         "the command line, learning_rate= in Python).",
