@@ -13,6 +13,7 @@ from typing import Any
 _WHERE = {
     "plot_samples": "brainkit.viz.data",
     "save_figure": "brainkit.viz.data",
+    "FigureError": "brainkit.viz.data",
     "plot_prediction": "brainkit.viz.predictions",
     "plot_predictions_grid": "brainkit.viz.predictions",
     "plot_worst_mistakes": "brainkit.viz.predictions",
