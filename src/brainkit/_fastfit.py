@@ -385,20 +385,18 @@ def _steps_per_execution(model: Any, steps: int, keep: bool) -> Iterator[None]:
     if steps == before:
         yield
         return
-    model.steps_per_execution = steps
-    for make in (model.make_train_function, model.make_test_function, model.make_predict_function):
-        make(force=True)
+    _set_steps_per_execution(model, steps)
     try:
         yield
     finally:
         if not keep:
-            model.steps_per_execution = before
-            for make in (
-                model.make_train_function,
-                model.make_test_function,
-                model.make_predict_function,
-            ):
-                make(force=True)
+            _set_steps_per_execution(model, before)
+
+
+def _set_steps_per_execution(model: Any, steps: int) -> None:
+    model.steps_per_execution = steps
+    for make in (model.make_train_function, model.make_test_function, model.make_predict_function):
+        make(force=True)
 
 
 def _epoch_timer() -> Any:
