@@ -92,7 +92,7 @@ def main() -> None:
             }
             print(form, rows[form], flush=True)
         if args.figures is not None:
-            from brainkit.images import plot_conversion
+            from brainkit.viz import plot_conversion
             from brainkit.viz.data import save_figure
 
             for i in range(8):

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import brainkit
 from brainkit import architectures, datasets
-from brainkit.architectures.testing import check_architecture
+from brainkit.testing import check_architecture
 
 PYPROJECT_TOML = """\
 [build-system]
@@ -160,7 +160,7 @@ for path in sorted(source.rglob("*")):
 
 # %%
 # The repository's copy of this package also has tests, written with
-# :mod:`brainkit.architectures.testing` (the same checks are run below).
+# :mod:`brainkit.testing` (the same checks are run below).
 #
 # Installing it for real
 # ----------------------
@@ -235,7 +235,7 @@ print("notes:", lenet5.recipe.notes)
 # %%
 # Checking it
 # -----------
-# :func:`~brainkit.architectures.testing.check_architecture` does what a
+# :func:`~brainkit.testing.check_architecture` does what a
 # plugin's tests should: build the model for an input shape and class count,
 # check that it is a ``keras.Model`` with the right output, run a forward pass
 # and, with ``train_step=True``, train it for one epoch with

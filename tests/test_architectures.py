@@ -291,7 +291,7 @@ def test_builtin_builds_for_other_shapes(name, shape, classes):
 @pytest.mark.backend
 @pytest.mark.parametrize("name", BUILTINS)
 def test_builtin_passes_the_check_training_through_brainkit_train(name):
-    from brainkit.architectures.testing import assert_valid_architecture
+    from brainkit.testing import assert_valid_architecture
 
     report = assert_valid_architecture(name, train_step=True)
     assert report.stage == "done" and report.parameters == EXPECTED_PARAMS[name]

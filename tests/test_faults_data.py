@@ -489,14 +489,11 @@ def test_stale_temp_files_of_dead_writers_are_swept_live_ones_kept(tiny):
     dead_pid = int(dead.stdout)
     mine = folder / (temp_prefix("x.gz") + "abc.part")
     theirs = folder / (temp_prefix("x.gz").replace(f"-{os.getpid()}-", f"-{dead_pid}-") + "abc.part")
-    legacy = folder / ".train-images-idx3-ubyte.gz.ab12cd34.part"
-    for p in (mine, theirs, legacy):
+    for p in (mine, theirs):
         p.write_bytes(b"half")
-    old = time.time() - 7200
-    os.utime(legacy, (old, old))
     with pytest.raises(DataNotFoundError):
         load_mnist_family(spec, download=False)
-    assert mine.exists() and not theirs.exists() and not legacy.exists()
+    assert mine.exists() and not theirs.exists()
 
 
 # ---------------------------------------------------------------------- unwritable folders

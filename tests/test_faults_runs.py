@@ -439,27 +439,6 @@ def test_a_claim_is_given_back_when_no_run_is_saved(tmp_path):
     assert list(tmp_path.iterdir()) == []  # the folders made for it are gone too
 
 
-def test_staging_folders_of_older_releases_are_swept_when_a_day_old(tmp_path):
-    def folder(name, files, days):
-        path = tmp_path / name
-        path.mkdir()
-        for file in files:
-            (path / file).write_bytes(b"x")
-        stamp = time.time() - days * 86400
-        os.utime(path, (stamp, stamp))
-        return path
-
-    old = folder(".brainkit-run.k2j4_x9q", ["model.keras", "history.json"], 2)
-    old_swap = folder(".run.old-12345", ["model.keras", "run.json"], 2)
-    fresh = folder(".brainkit-run.a8b7c6d5", ["model.keras"], 0)  # may be a live old release
-    users = folder(".settings.abcdefgh", ["notes.txt"], 9)  # not brainkit's
-    empty = folder(".cache.abcdefgh", [], 9)
-    with reserve_run_folder(tmp_path / "brainkit-run"):
-        pass
-    assert not old.exists() and not old_swap.exists()
-    assert fresh.exists() and users.exists() and empty.exists()
-
-
 def test_a_live_writers_staging_folder_is_left_alone(saved_run, tmp_path):
     live = tmp_path / f".run.~bk-{os.getppid()}-{host_tag()}-0a1b2c3d.new"
     live.mkdir()

@@ -10,7 +10,8 @@ from PIL import Image
 import brainkit
 from brainkit import datasets
 from brainkit.cli import main
-from brainkit.images import ImageError, convert_image, load_image, plot_conversion
+from brainkit.images import ImageError, convert_image, load_image
+from brainkit.viz import plot_conversion
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from brainkit.viz import _display
+from brainkit import _notebook as _display
 
 
 class _Formatter:

@@ -15,7 +15,7 @@ import pytest
 
 from brainkit import architectures as A
 from brainkit.architectures import _spec
-from brainkit.architectures.testing import assert_valid_architecture, check_architecture
+from brainkit.testing import assert_valid_architecture, check_architecture
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "plugin-package"

@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 from brainkit import runtime
+from brainkit.datasets import dataset_status
 from brainkit.runtime import BackendError
 
 pytestmark = pytest.mark.backend
@@ -157,6 +158,8 @@ def test_device_report_matches_backend():
     assert report["keras"] == keras.__version__
     assert report["devices"] and all({"kind", "name"} <= set(d) for d in report["devices"])
     assert report["accelerators"] == sum(d["kind"] != "CPU" for d in report["devices"])
+    assert "datasets" not in report  # the data are brainkit info's, a layer up
+    report["datasets"] = [s.as_dict() for s in dataset_status()]
     text = runtime.format_device_report(report)
     assert f"on {report['backend']}" in text and "fashion_mnist_sample" in text
 

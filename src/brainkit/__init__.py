@@ -21,9 +21,9 @@ import importlib
 from typing import Any
 
 from brainkit import runtime as _runtime
+from brainkit._notebook import enable_inline_figures as _enable_inline_figures
 from brainkit._version import __version__
 from brainkit.errors import BrainkitError
-from brainkit.viz._display import enable_inline_figures as _enable_inline_figures
 
 _runtime.set_environment_defaults()
 _enable_inline_figures()

@@ -36,8 +36,6 @@ __all__ = [
 #: Temporary files untouched for this long are stale whoever wrote them (seconds).
 STALE_AFTER = 24 * 3600.0
 _TEMP_RE = re.compile(r"^\..+\.~bk-(\d+)-([0-9a-f]{8})-")
-# Temporary names of brainkit releases before the writer was named in them (mkstemp's 8 characters).
-_LEGACY_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}(\.part|\.npy|\.json)$")
 
 
 def _umask() -> int:
@@ -51,7 +49,8 @@ def public_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~_umask()
 
 
-def _host_tag() -> str:
+def host_tag() -> str:
+    """This host's tag in temporary names (8 hex digits of a hash of the host name)."""
     try:
         host = socket.gethostname()
     except OSError:  # pragma: no cover
@@ -61,12 +60,7 @@ def _host_tag() -> str:
 
 def temp_prefix(final_name: str) -> str:
     """The prefix of this process's temporary files for ``final_name`` (see :func:`sweep_stale`)."""
-    return f".{final_name}.~bk-{os.getpid()}-{_host_tag()}-"
-
-
-def host_tag() -> str:
-    """This host's tag in temporary names (8 hex digits of a hash of the host name)."""
-    return _host_tag()
+    return f".{final_name}.~bk-{os.getpid()}-{host_tag()}-"
 
 
 def temp_writer(name: str) -> tuple[int, str] | None:
@@ -80,7 +74,7 @@ def writer_gone(pid: int, tag: str) -> bool:
 
     A writer on another host is never known to be gone: callers fall back on the age of its files.
     """
-    return tag == _host_tag() and not _pid_alive(pid)
+    return tag == host_tag() and not _pid_alive(pid)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -102,18 +96,15 @@ def _pid_alive(pid: int) -> bool:
 def sweep_stale(
     folder: str | os.PathLike[str],
     max_age: float = STALE_AFTER,
-    legacy_max_age: float | None = None,
 ) -> list[Path]:
     """Remove temporary files left in ``folder`` by writers that died; return what was removed.
 
     A temporary file is stale when its writer ran on this host and is no longer
     alive, or when it has not been modified for ``max_age`` seconds. Files of
-    live writers are never touched. With ``legacy_max_age``, temporary files of
-    older releases (which do not name their writer) are removed once they are
-    that old. Never raises.
+    live writers are never touched. Never raises.
     """
     removed: list[Path] = []
-    host = _host_tag()
+    host = host_tag()
     now = time.time()
     try:
         entries = list(os.scandir(folder))
@@ -122,13 +113,6 @@ def sweep_stale(
     for entry in entries:
         match = _TEMP_RE.match(entry.name)
         if match is None:
-            if legacy_max_age is not None and _LEGACY_RE.match(entry.name):
-                try:
-                    if now - entry.stat(follow_symlinks=False).st_mtime > legacy_max_age:
-                        os.unlink(entry.path)
-                        removed.append(Path(entry.path))
-                except OSError:
-                    pass
             continue
         try:
             if not entry.is_file(follow_symlinks=False):

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from brainkit.errors import BrainkitError
 
-__all__ = ["ImageError", "load_image", "convert_image", "plot_conversion"]
+__all__ = ["ImageError", "convert_image", "load_image", "open_picture"]
 
 
 class ImageError(BrainkitError, ValueError):
@@ -38,7 +37,9 @@ class ImageError(BrainkitError, ValueError):
 
 def _gray(img) -> np.ndarray:  # noqa: ANN001 (a PIL image)
     """An 8-bit grayscale array of a PIL image of any mode."""
-    if img.mode in ("I", "F") or img.mode.startswith("I;"):  # 16-bit, 32-bit integer or float: scale min-max
+    if img.mode in ("I", "F") or img.mode.startswith(
+        "I;"
+    ):  # 16-bit, 32-bit integer or float: scale min-max
         values = np.nan_to_num(np.asarray(img, dtype=np.float64))
         low, high = values.min(), values.max()
         return np.round((values - low) * (255 / max(high - low, 1e-12))).astype(np.uint8)
@@ -52,7 +53,14 @@ def _gray(img) -> np.ndarray:  # noqa: ANN001 (a PIL image)
     return np.asarray(img.convert("L"), dtype=np.uint8)
 
 
-def _open(path: str | os.PathLike[str]) -> np.ndarray:
+def open_picture(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read a picture file as an 8-bit grayscale array, transparency flattened onto its background.
+
+    Raises
+    ------
+    ImageError
+        If the file is missing or is not a picture PIL can read.
+    """
     from PIL import Image, UnidentifiedImageError
 
     p = Path(path)
@@ -71,7 +79,9 @@ def _open(path: str | os.PathLike[str]) -> np.ndarray:
             "(1000 x 1000 pixels is plenty for a model that sees 28 x 28)."
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ImageError(f"{p} is not an image brainkit can read (PNG, JPEG, BMP, GIF, ...): {exc}") from exc
+        raise ImageError(
+            f"{p} is not an image brainkit can read (PNG, JPEG, BMP, GIF, ...): {exc}"
+        ) from exc
 
 
 def convert_image(
@@ -114,7 +124,9 @@ def convert_image(
     if invert:
         img, background = 255 - img, 255 - background
     img = np.clip((img - background) / max(float(img.max()) - background, 1.0), 0, 1)
-    mask = img > 0.1  # trim what is close to the background (the paper: 5%; 10% ignores JPEG's ringing)
+    mask = (
+        img > 0.1
+    )  # trim what is close to the background (the paper: 5%; 10% ignores JPEG's ringing)
     if mask.any():
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         img = img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
@@ -172,54 +184,4 @@ def load_image(
     ImageError
         If the file is missing, is not an image, or is too large to read.
     """
-    return convert_image(_open(path), size=size, invert=invert, style=style)
-
-
-def plot_conversion(
-    path: str | os.PathLike[str],
-    size: tuple[int, int] = (28, 28),
-    style: str = "fashion_mnist",
-    probabilities: np.ndarray | None = None,
-    class_names: Sequence[str] | None = None,
-):  # noqa: ANN201 (a matplotlib Figure, imported lazily)
-    """Show what the model sees: a picture, its conversion and, if given, the model's outputs.
-
-    Parameters
-    ----------
-    path : str or path
-        The picture.
-    size, style
-        As for :func:`load_image`.
-    probabilities : numpy.ndarray, optional
-        The model's ``(classes,)`` probabilities for the converted image
-        (e.g. ``brainkit.predict(run, path).probabilities``); drawn as bars.
-    class_names : sequence of str, optional
-        The class names, with ``probabilities``.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    from matplotlib.figure import Figure
-
-    original = _open(path)
-    converted = convert_image(original, size=size, style=style)
-    bars = probabilities is not None
-    fig = Figure(figsize=(9.6 if bars else 6, 3.2), layout="constrained")
-    axes = fig.subplots(1, 3 if bars else 2, width_ratios=[1, 1, 1.4] if bars else None)
-    axes[0].imshow(original, cmap="gray", vmin=0, vmax=255)
-    axes[0].set_title(f"your picture\n{original.shape[1]} x {original.shape[0]}, grayscale")
-    axes[1].imshow(converted, cmap="gray", vmin=0, vmax=255)
-    axes[1].set_title(f"what the model sees\n{size[1]} x {size[0]}, light on black")
-    for ax in axes[:2]:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    if bars:
-        from brainkit.viz.predictions import _draw_bars
-
-        probs = np.asarray(probabilities, dtype=np.float64).ravel()
-        _draw_bars(axes[2], probs, class_names, None, fontsize=9)
-        guess = int(np.argmax(probs))
-        name = class_names[guess] if class_names is not None else str(guess)
-        axes[2].set_title(f"the model's answer\n{name} ({probs[guess]:.0%})")
-    return fig
+    return convert_image(open_picture(path), size=size, invert=invert, style=style)

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["write_run_figures"]
+from brainkit._atomic import sweep_stale
+from brainkit.training import RunError, TrainResult, check_image_data, probabilities, write_error
+from brainkit.viz.data import FigureError, save_figure
+from brainkit.viz.metrics import plot_confusion_matrix, plot_learning_curves
+from brainkit.viz.predictions import plot_predictions_grid, plot_worst_mistakes
+from brainkit.viz.weights import plot_linear_weights
+
+__all__ = ["draw_into_run", "write_run_figures"]
+
+
+def draw_into_run(result: TrainResult, folder: Path) -> None:
+    """Draw the figures into a run being saved (``result.save(path, figures=draw_into_run)``).
+
+    A figure that cannot be drawn is logged as a warning and the run is saved
+    without it: the trained model is worth more than its figures. A figure that
+    cannot be *written* (a full disk) fails the save with a :class:`RunError`.
+    """
+    try:
+        write_run_figures(result, folder)
+    except OSError as exc:
+        raise write_error(folder, exc) from exc
+    except Exception as exc:  # noqa: BLE001 - the run is worth more than its figures
+        if isinstance(exc.__cause__, OSError):
+            raise
+        logging.getLogger("brainkit").warning(
+            "The run's figures could not be drawn (%s); the run is saved without them.", exc
+        )
 
 
 def write_run_figures(
-    result: Any, folder: str | Path, seed: int = 0, cli: bool = False
+    result: TrainResult, folder: str | Path, seed: int = 0, cli: bool = False
 ) -> list[Path]:
     """Draw a run's figures as PNGs in ``folder`` and return their paths.
 
@@ -35,10 +62,6 @@ def write_run_figures(
     brainkit.training.RunError
         If the run's data are not images (e.g. ``hotdog``), or ``folder`` cannot be written.
     """
-    from brainkit._atomic import sweep_stale
-    from brainkit.training import RunError, check_image_data, write_error
-    from brainkit.viz.data import FigureError
-
     out = Path(folder)
     data = result.dataset()
     try:
@@ -56,13 +79,7 @@ def write_run_figures(
         raise write_error(out, exc.__cause__, cli=cli) from exc
 
 
-def _write(result: Any, data: Any, out: Path, seed: int) -> list[Path]:
-    from brainkit.training import probabilities
-    from brainkit.viz.data import save_figure
-    from brainkit.viz.metrics import plot_confusion_matrix, plot_learning_curves
-    from brainkit.viz.predictions import plot_predictions_grid, plot_worst_mistakes
-    from brainkit.viz.weights import plot_linear_weights
-
+def _write(result: TrainResult, data: Any, out: Path, seed: int) -> list[Path]:
     probs = probabilities(result, data.x_test)
     predicted = probs.argmax(axis=1)
     accuracy = float(np.mean(predicted == data.y_test))

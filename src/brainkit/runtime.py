@@ -35,12 +35,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from brainkit._version import __version__
 from brainkit.errors import BrainkitError
 
 __all__ = [
     "BACKENDS",
     "BackendError",
     "available_backends",
+    "cache_root",
     "current_backend",
     "device_report",
     "enable_compile_cache",
@@ -81,9 +83,7 @@ def _normalise(name: str) -> str:
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
     if key not in BACKENDS:
-        raise BackendError(
-            f"Unknown Keras backend {name!r}. Choose one of: {', '.join(BACKENDS)}."
-        )
+        raise BackendError(f"Unknown Keras backend {name!r}. Choose one of: {', '.join(BACKENDS)}.")
     return key
 
 
@@ -110,7 +110,9 @@ def shadowing_folder(module: str, cwd: str | os.PathLike[str] | None = None) -> 
     if not (candidate.is_dir() or (here / f"{module}.py").is_file()):
         return None
     on_path = any(
-        Path(entry or ".").resolve() == here.resolve() for entry in sys.path if isinstance(entry, str)
+        Path(entry or ".").resolve() == here.resolve()
+        for entry in sys.path
+        if isinstance(entry, str)
     )
     if not on_path:
         return None
@@ -281,6 +283,26 @@ def import_keras(backend: str | None = None) -> Any:
 COMPILE_CACHE_ENV = "BRAINKIT_COMPILE_CACHE"
 
 
+def cache_root() -> Path:
+    """Return brainkit's data cache folder (it may not exist yet).
+
+    ``$BRAINKIT_DATA`` wins; otherwise the platform's per-user cache folder:
+    ``$XDG_CACHE_HOME/brainkit`` (default ``~/.cache/brainkit``) on Linux,
+    ``~/Library/Caches/brainkit`` on macOS, ``%LOCALAPPDATA%\\brainkit\\Cache`` on Windows.
+    """
+    env = os.environ.get("BRAINKIT_DATA")
+    if env:
+        return Path(env).expanduser()
+    home = Path.home()
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / "brainkit"
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
+        return Path(base) / "brainkit" / "Cache"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else home / ".cache") / "brainkit"
+
+
 def enable_compile_cache() -> str | None:
     """Keep JAX's compiled programs on disk so that the next run skips compiling.
 
@@ -317,8 +339,6 @@ def enable_compile_cache() -> str | None:
         return None
     if current:
         return str(current)
-    from brainkit.datasets import cache_root
-
     folder = cache_root() / "compiled" / "jax"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -353,7 +373,10 @@ def enable_compile_cache() -> str | None:
         try:
             return original(cache_key, *args, **kwargs)
         except Exception as exc:
-            ours = Path(str(jax.config.jax_compilation_cache_dir or "")) == read_or_drop._brainkit_folder
+            ours = (
+                Path(str(jax.config.jax_compilation_cache_dir or ""))
+                == read_or_drop._brainkit_folder
+            )
             strict = getattr(jax.config, "jax_raise_persistent_cache_errors", False)
             verification = getattr(jax_cache, "CacheVerificationError", ())
             if not ours or strict or (verification and isinstance(exc, verification)):
@@ -366,7 +389,9 @@ def enable_compile_cache() -> str | None:
                 log.warning(
                     "brainkit: removing unreadable entries from the compile cache %s (%s: %s); "
                     "they are compiled again. Such entries are left by a run killed while saving.",
-                    read_or_drop._brainkit_folder, type(exc).__name__, str(exc)[:80],
+                    read_or_drop._brainkit_folder,
+                    type(exc).__name__,
+                    str(exc)[:80],
                 )
             return None, None
 
@@ -406,11 +431,12 @@ def tensorflow_unprobed() -> Iterator[None]:
         lazy._available = None
 
 
-
 # What TensorFlow's C++ code writes to stderr before its logging is set up, so that
 # TF_CPP_MIN_LOG_LEVEL cannot hide it: absl's notice and INFO lines such as
 # "port.cc:153] oneDNN custom operations are on ...", printed twice per import.
-_ABSL_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+_ABSL_NOTICE = (
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+)
 _ABSL_LINE = re.compile(r"^(?P<severity>[IWEF])\d{4} \d\d:\d\d:[\d.]+\s+\d+ \S+:\d+\] ")
 
 
@@ -479,7 +505,11 @@ def _filtered_native_stderr(level: int) -> Iterator[None]:
             os.close(saved)
             held.seek(0)
             text = held.read().decode("utf-8", errors="replace")
-            kept = [line for line in text.splitlines(keepends=True) if not _is_tensorflow_noise(line, level)]
+            kept = [
+                line
+                for line in text.splitlines(keepends=True)
+                if not _is_tensorflow_noise(line, level)
+            ]
             if kept:
                 sys.stderr.write("".join(kept))
                 sys.stderr.flush()
@@ -575,15 +605,13 @@ def _backend_devices(backend: str) -> tuple[str | None, list[dict[str, str]]]:
     return tf.__version__, devices
 
 
-def device_report(backend: str | None = None, include_data: bool = True) -> dict[str, Any]:
-    """Describe the runtime: versions, backend, accelerators and data sources.
+def device_report(backend: str | None = None) -> dict[str, Any]:
+    """Describe the runtime: versions, backend and accelerators.
 
     Parameters
     ----------
     backend : str, optional
         Backend to report on; by default the one brainkit would use.
-    include_data : bool
-        Also list where each dataset was found.
 
     Returns
     -------
@@ -591,10 +619,10 @@ def device_report(backend: str | None = None, include_data: bool = True) -> dict
         Keys ``brainkit``, ``python``, ``platform``, ``numpy``, ``keras``,
         ``backend``, ``backend_version``, ``installed_backends``,
         ``devices`` (a list of ``{"kind", "name"}``), ``accelerators``
-        (how many non-CPU devices) and, if asked, ``datasets``.
+        (how many non-CPU devices). ``brainkit info`` adds ``datasets``
+        (:func:`brainkit.datasets.dataset_status`), which
+        :func:`format_device_report` shows too.
     """
-    from brainkit._version import __version__
-
     keras = import_keras(backend)
     name = keras.backend.backend()
     backend_version, devices = _backend_devices(name)
@@ -610,10 +638,6 @@ def device_report(backend: str | None = None, include_data: bool = True) -> dict
         "devices": devices,
         "accelerators": sum(1 for d in devices if d["kind"] != "CPU"),
     }
-    if include_data:
-        from brainkit.datasets import dataset_status
-
-        report["datasets"] = [s.as_dict() for s in dataset_status()]
     return report
 
 

@@ -21,11 +21,10 @@ import errno
 import json
 import math
 import os
-import re
 import secrets
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,14 @@ from typing import Any
 import numpy as np
 
 from brainkit import _fastfit, architectures, runtime
-from brainkit._atomic import host_tag, public_mode, temp_prefix, temp_writer, writer_gone
+from brainkit._atomic import (
+    STALE_AFTER,
+    host_tag,
+    public_mode,
+    temp_prefix,
+    temp_writer,
+    writer_gone,
+)
 from brainkit._version import __version__
 from brainkit.architectures import Recipe
 from brainkit.datasets import Dataset, load, registry
@@ -77,8 +83,6 @@ BRAINKIT_FILES = frozenset((MODEL_FILE, RUN_FILE, METRICS_FILE, HISTORY_FILE, *F
 WRITING_MARKER = ".brainkit-writing"
 # Bytes of a folder name that brainkit's temporary names add around it (see _side_name).
 _TEMP_ROOM = 40
-# Leftovers older than this are stale whoever left them (another host sharing the folder).
-_STALE_AFTER = 24 * 3600.0
 
 
 class RunError(BrainkitError, ValueError):
@@ -166,7 +170,11 @@ class TrainResult:
         return self._data
 
     def save(
-        self, path: str | os.PathLike[str], overwrite: bool = False, *, figures: bool = False
+        self,
+        path: str | os.PathLike[str],
+        overwrite: bool = False,
+        *,
+        figures: Callable[[TrainResult, Path], Any] | None = None,
     ) -> Path:
         """Save the run (model, history, metrics, class names, recipe) to a folder.
 
@@ -183,9 +191,10 @@ class TrainResult:
             (``model.keras``, the JSON files, the figures); any other file or
             folder in it (your notes, other outputs) is kept. A folder that is
             not a brainkit run is never replaced.
-        figures : bool
-            Also draw the figures of ``brainkit train`` into the run
-            (see :func:`brainkit.run_figures.write_run_figures`).
+        figures : callable, optional
+            Called as ``figures(result, folder)`` to add files (figures) to the
+            run before it is moved into place, e.g.
+            :func:`brainkit.run_figures.draw_into_run` as ``brainkit train`` does.
 
         Returns
         -------
@@ -211,8 +220,8 @@ class TrainResult:
                 self.write_files(staging)
             except OSError as exc:
                 raise write_error(target, exc) from exc
-            if figures:
-                _draw_figures(self, staging)
+            if figures is not None:
+                figures(self, staging)
             _swap_in(staging, target, overwrite)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -345,11 +354,11 @@ def _claim_is_dead(folder: Path, owner: tuple[int, str]) -> bool:
         age = time.time() - (folder / WRITING_MARKER).stat().st_mtime
     except OSError:
         return True
-    return writer_gone(pid, tag) or age > _STALE_AFTER or (pid == 0 and age > 60)
+    return writer_gone(pid, tag) or age > STALE_AFTER or (pid == 0 and age > 60)
 
 
 def _is_own_claim(folder: Path) -> bool:
-    return _marker_owner(folder) == (os.getpid(), _host())
+    return _marker_owner(folder) == (os.getpid(), host_tag())
 
 
 def _is_claimable(folder: Path) -> bool:
@@ -366,11 +375,6 @@ def _is_claimable(folder: Path) -> bool:
     if owner is None:
         return False
     return _is_own_claim(folder) or _claim_is_dead(folder, owner)
-
-
-def _host() -> str:
-
-    return host_tag()
 
 
 def _live_claim(folder: Path) -> tuple[int, str] | None:
@@ -621,7 +625,7 @@ def _write_marker(folder: Path) -> bool:
     except FileExistsError:
         return False
     with os.fdopen(fd, "w") as fh:
-        fh.write(f"{os.getpid()} {_host()}\n")
+        fh.write(f"{os.getpid()} {host_tag()}\n")
     return True
 
 
@@ -646,7 +650,7 @@ def _take_dead_claim(folder: Path) -> bool:
 def _release(folder: Path, made: list[Path]) -> None:
     """Remove this process's claim on ``folder`` and the empty folders made for it."""
     owner = _marker_owner(folder)
-    if owner == (os.getpid(), _host()):
+    if owner == (os.getpid(), host_tag()):
         (folder / WRITING_MARKER).unlink(missing_ok=True)
     for directory in reversed(made):
         try:
@@ -735,9 +739,6 @@ def _sweep_run_leftovers(folder: Path) -> None:
     now = time.time()
     for entry in entries:
         writer = temp_writer(entry.name)
-        if writer is None and _LEGACY_RE.match(entry.name):
-            _sweep_legacy(entry, now)
-            continue
         if writer is None or not entry.name.endswith((".new", ".old")):
             continue
         try:
@@ -746,7 +747,7 @@ def _sweep_run_leftovers(folder: Path) -> None:
             age = now - entry.stat(follow_symlinks=False).st_mtime
         except OSError:
             continue
-        if not (writer_gone(*writer) or age > _STALE_AFTER):
+        if not (writer_gone(*writer) or age > STALE_AFTER):
             continue
         path = Path(entry.path)
         if entry.name.endswith(".new"):
@@ -761,42 +762,6 @@ def _sweep_run_leftovers(folder: Path) -> None:
                 _restore_user_files(path, target)
         except OSError:
             continue
-
-
-# Staging folders of brainkit releases that did not name their writer (tempfile.mkdtemp's 8
-# characters, or ".NAME.old-PID"): removed once a day old, and only if they hold nothing else.
-_LEGACY_RE = re.compile(r"^\..+\.([A-Za-z0-9_]{8}|old-\d+)$")
-
-
-def _sweep_legacy(entry: os.DirEntry, now: float) -> None:
-    try:
-        if not entry.is_dir(follow_symlinks=False):
-            return
-        if now - entry.stat(follow_symlinks=False).st_mtime <= _STALE_AFTER:
-            return
-        names = set(os.listdir(entry.path))
-        if names <= BRAINKIT_FILES and MODEL_FILE in names:  # brainkit's and nothing else
-            shutil.rmtree(entry.path, ignore_errors=True)
-    except OSError:
-        return
-
-
-def _draw_figures(result: TrainResult, folder: Path) -> None:
-    """Draw the run's figures into ``folder``; a figure that fails is reported, not fatal."""
-    import logging
-
-    from brainkit.run_figures import write_run_figures
-
-    try:
-        write_run_figures(result, folder)
-    except OSError as exc:
-        raise write_error(folder, exc) from exc
-    except Exception as exc:  # noqa: BLE001 - the run is worth more than its figures
-        if isinstance(exc.__cause__, OSError):
-            raise
-        logging.getLogger("brainkit").warning(
-            "The run's figures could not be drawn (%s); the run is saved without them.", exc
-        )
 
 
 def _positive_int(name: str, value: Any) -> int | None:
@@ -814,18 +779,13 @@ def _resolve_architecture(architecture: Any) -> tuple[str, Any, Any]:
         return architecture, architectures.get(architecture), None
     if isinstance(architecture, architectures.Architecture):
         return architecture.name or "custom", architecture, None
-    keras = _keras()
+    keras = import_keras()
     if isinstance(architecture, keras.Model):
         return architecture.name or "custom", None, architecture
     raise RunError(
         f"train() needs an architecture name (one of {', '.join(architectures.list_architectures())}), "
         f"an Architecture, or a keras.Model; got {type(architecture).__name__}."
     )
-
-
-def _keras() -> Any:
-
-    return import_keras()
 
 
 def _guess_output(model: Any) -> str:

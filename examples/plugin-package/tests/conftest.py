@@ -1,1 +1,1 @@
-from brainkit.architectures.testing import architecture_check  # noqa: F401
+from brainkit.testing import architecture_check  # noqa: F401

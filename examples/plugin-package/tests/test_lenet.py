@@ -3,7 +3,7 @@
 from brainkit_lenet import lenet5
 
 from brainkit.architectures import API_VERSION, OLDEST_API_VERSION
-from brainkit.architectures.testing import assert_valid_architecture
+from brainkit.testing import assert_valid_architecture
 
 
 def test_declares_a_plugin_api_version_brainkit_supports():

@@ -12,7 +12,7 @@ A distribution adds architectures with entry points in the group
 its object a builder ``build(input_shape, num_classes, **hyperparameters) ->
 keras.Model`` or an :class:`Architecture` made with :func:`architecture`.
 The contract, collisions, ``BRAINKIT_DISABLE_ARCHITECTURES`` and plugin API
-versions are in the plugin author guide; :mod:`brainkit.architectures.testing`
+versions are in the plugin author guide; :mod:`brainkit.testing`
 checks a plugin.
 
 Listing (:func:`list_architectures`, :func:`discover`) reads installed metadata
@@ -32,7 +32,11 @@ from brainkit.architectures._registry import (
     discover,
     get,
     list_architectures,
+    plugin_call,
+    plugin_failure,
+    record_failure,
     refresh,
+    resolve,
 )
 from brainkit.architectures._spec import (
     API_VERSION,
@@ -42,7 +46,9 @@ from brainkit.architectures._spec import (
     HyperparameterError,
     Recipe,
     UnknownArchitectureError,
+    api_version_problem,
     architecture,
+    check_input_shape,
 )
 
 __all__ = [
@@ -57,10 +63,16 @@ __all__ = [
     "HyperparameterError",
     "Recipe",
     "UnknownArchitectureError",
+    "api_version_problem",
     "architecture",
     "build",
+    "check_input_shape",
     "discover",
     "get",
     "list_architectures",
+    "plugin_call",
+    "plugin_failure",
+    "record_failure",
     "refresh",
+    "resolve",
 ]

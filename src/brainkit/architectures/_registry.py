@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
+from brainkit._version import __version__
 from brainkit.architectures._spec import (
     Architecture,
     ArchitectureError,
@@ -132,8 +133,6 @@ def _scan() -> tuple[EntryInfo, ...]:
                 EntryInfo(ep.name, name, dist.version or "", ep.value, location) for ep in points
             ]
     if not any(info.builtin for info in found):  # no installed metadata: a source tree
-        from brainkit._version import __version__
-
         found += [
             EntryInfo(name, "brainkit", __version__, value) for name, value in BUILTINS.items()
         ]
@@ -199,7 +198,14 @@ def list_architectures(pattern: str | None = None, *, include_disabled: bool = F
     )
 
 
-def _resolve(name: str) -> EntryInfo:
+def resolve(name: str) -> EntryInfo:
+    """The usable entry point that ``name`` (or ``"distribution:name"``) picks out, without importing it.
+
+    Raises
+    ------
+    UnknownArchitectureError
+        For an unknown, turned-off or ambiguous name; the message names the fix.
+    """
     if not isinstance(name, str) or not name.strip():
         raise UnknownArchitectureError(
             f"An architecture name must be a non-empty string, got {name!r}."
@@ -281,7 +287,7 @@ def _cache_key(info: EntryInfo) -> tuple[Any, ...]:
     return (info.key, info.value, info.location)
 
 
-def fail(info: EntryInfo, what: str) -> ArchitectureError:
+def record_failure(info: EntryInfo, what: str) -> ArchitectureError:
     """Record that ``info``'s plugin cannot be used (``what`` says why and the fix); return the error."""
     error = ArchitectureError(
         f"Architecture plugin {info.name!r} from distribution {info.source} ({info.value}) {what} "
@@ -303,9 +309,11 @@ def _load(info: EntryInfo) -> Architecture:
             obj = importlib.metadata.EntryPoint(info.name, info.value, GROUP).load()
     except BaseException as exc:  # SystemExit and a plugin's own KeyboardInterrupt too
         why = plugin_failure(exc, state)
-        raise fail(info, f"failed to load: {why}. Fix or reinstall {info.distribution}.") from exc
+        raise record_failure(
+            info, f"failed to load: {why}. Fix or reinstall {info.distribution}."
+        ) from exc
     if not isinstance(obj, Architecture) and not callable(obj):
-        raise fail(
+        raise record_failure(
             info,
             f"is a {type(obj).__name__}, not a builder function or an Architecture "
             "(use @brainkit.architectures.architecture).",
@@ -313,7 +321,7 @@ def _load(info: EntryInfo) -> Architecture:
     arch = architecture(obj)
     problem = api_version_problem(arch.api_version)
     if problem:
-        raise fail(info, f"was not loaded: it {problem}")
+        raise record_failure(info, f"was not loaded: it {problem}")
     arch = replace(arch, name=info.name, distribution=info.distribution, version=info.version)
     _loaded[_cache_key(info)] = arch
     return arch
@@ -334,7 +342,7 @@ def get(name: str | EntryInfo) -> Architecture:
     ArchitectureError
         Its plugin failed to load or needs a plugin API version this brainkit does not support.
     """
-    return _load(name if isinstance(name, EntryInfo) else _resolve(name))
+    return _load(name if isinstance(name, EntryInfo) else resolve(name))
 
 
 def build(name: str, input_shape: Any, num_classes: int, **hyperparameters: Any) -> Any:

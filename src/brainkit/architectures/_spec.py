@@ -11,7 +11,11 @@ from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
+from brainkit._version import __version__
 from brainkit.errors import BrainkitError
+from brainkit.runtime import import_keras
 
 #: The newest plugin API version this brainkit implements.
 API_VERSION = 1
@@ -35,8 +39,6 @@ class HyperparameterError(ArchitectureError, ValueError):
 
 def api_version_problem(declared: Any) -> str | None:
     """Say why a plugin declaring ``api_version=declared`` cannot load here; ``None`` if it can."""
-    from brainkit._version import __version__
-
     low, high = OLDEST_API_VERSION, API_VERSION
     supported = f"brainkit {__version__} supports plugin API " + (
         f"version {high}" if low == high else f"versions {low} to {high}"
@@ -151,8 +153,6 @@ class Recipe:
 
     def scale_inputs(self, x: Any) -> Any:
         """Return a ``float32`` copy of ``x``, divided by 255 when ``input_scaling == "unit"``."""
-        import numpy as np
-
         if self.input_scaling != "unit":
             return np.asarray(x, dtype="float32")
         scaled = np.array(x, dtype="float32")  # one copy (never the caller's), divided in place
@@ -160,8 +160,6 @@ class Recipe:
 
     def encode_labels(self, y: Any, num_classes: int) -> Any:
         """Return integer labels ``y`` as the recipe wants them (sparse or one-hot ``float32``)."""
-        import numpy as np
-
         y = np.asarray(y)
         if self.label_encoding == "sparse":
             return y.astype("int32")
@@ -169,8 +167,6 @@ class Recipe:
 
     def compile_arguments(self) -> dict[str, Any]:
         """Return a fresh ``optimizer``, the ``loss`` and ``metrics`` for ``model.compile(**...)``."""
-        from brainkit.runtime import import_keras
-
         keras = import_keras()
         try:
             optimizer = type(keras.optimizers.get(self.optimizer))
@@ -194,7 +190,7 @@ class Recipe:
         }
 
 
-def _shape(input_shape: Any) -> tuple[int, ...]:
+def check_input_shape(input_shape: Any) -> tuple[int, ...]:
     """Return ``input_shape`` as a tuple of positive ints (an int ``n`` becomes ``(n,)``)."""
     shape = (input_shape,) if isinstance(input_shape, int) else input_shape
     if (
@@ -278,7 +274,7 @@ class Architecture:
     def __call__(self, input_shape: Any, num_classes: int, **hyperparameters: Any) -> Any:
         """Call the builder with the defaults filled in; no checks (see :meth:`build`)."""
         return self.builder(
-            _shape(input_shape), int(num_classes), **self._arguments(hyperparameters)
+            check_input_shape(input_shape), int(num_classes), **self._arguments(hyperparameters)
         )
 
     def build(self, input_shape: Any, num_classes: int, **hyperparameters: Any) -> Any:
@@ -291,9 +287,7 @@ class Architecture:
         ArchitectureError
             The builder raised, or returned something else; the message names the distribution.
         """
-        from brainkit.runtime import import_keras
-
-        shape = _shape(input_shape)
+        shape = check_input_shape(input_shape)
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
             raise HyperparameterError(
                 f"num_classes must be a positive integer, got {num_classes!r}."

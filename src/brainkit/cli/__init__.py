@@ -11,7 +11,9 @@ from __future__ import annotations
 import click
 
 from brainkit._version import __version__
+from brainkit.cli import archs, bench, data, hotdog, train
 from brainkit.errors import BrainkitError
+from brainkit.runtime import BackendError, use_backend
 
 __all__ = ["main"]
 
@@ -52,28 +54,12 @@ def main(backend: str | None) -> None:
       brainkit hotdog --ketchup --mustard --no-bun
     """
     if backend:
-        from brainkit.runtime import BackendError, use_backend
-
         try:
             use_backend(backend)
         except BackendError as exc:
             raise click.ClickException(str(exc)) from exc
 
 
-def _add_commands() -> None:
-    from brainkit.cli import data
-
-    for command in data.COMMANDS:
-        main.add_command(command)
-    for module_name in ("archs", "train", "hotdog", "bench"):
-        try:
-            module = __import__(f"brainkit.cli.{module_name}", fromlist=["COMMANDS"])
-        except ModuleNotFoundError as exc:  # a command module not written yet
-            if exc.name != f"brainkit.cli.{module_name}":
-                raise
-            continue
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_add_commands()
+for _module in (data, archs, train, hotdog, bench):
+    for _command in _module.COMMANDS:
+        main.add_command(_command)

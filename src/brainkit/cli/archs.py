@@ -11,7 +11,19 @@ the rest.
 
 from __future__ import annotations
 
+import fnmatch
+import json
+import logging
+import os
+import subprocess
+import sys
+import traceback
+
 import click
+
+from brainkit import architectures as A
+from brainkit.architectures import record_failure, resolve
+from brainkit.testing import check_architecture
 
 __all__ = ["COMMANDS", "archs"]
 
@@ -20,23 +32,17 @@ _TIMEOUTS = {"import": 120.0, "check": 600.0}
 
 
 def _matches(info, patterns) -> bool:  # type: ignore[no-untyped-def]
-    import fnmatch
-
     names = (info.lookup_name, info.name, info.key)
     return not patterns or any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)
 
 
 def _trace(error) -> str:  # type: ignore[no-untyped-def]
     """The traceback of what made a plugin fail, for ``--verbose``."""
-    import traceback
-
     cause = getattr(error, "__cause__", None)
     return "".join(traceback.format_exception(cause)).rstrip() if cause is not None else ""
 
 
 def _list(patterns: tuple[str, ...], verbose: bool) -> None:
-    from brainkit import architectures as A
-
     infos = [i for i in A.discover() if _matches(i, patterns)]
     if not infos:
         have = ", ".join(A.list_architectures(include_disabled=True)) or "none"
@@ -98,15 +104,12 @@ def _list(patterns: tuple[str, ...], verbose: bool) -> None:
 
 
 def _check(patterns: tuple[str, ...], verbose: bool) -> bool:
-    from brainkit import architectures as A
-    from brainkit.architectures._registry import _resolve
-
     infos, targets, ok = A.discover(), [], True
     for pattern in patterns or ("*",):
         chosen = [i for i in infos if _matches(i, (pattern,))]
         if not chosen:
             try:
-                chosen = [_resolve(pattern)]
+                chosen = [resolve(pattern)]
             except A.ArchitectureError as exc:
                 click.echo(f"FAIL {pattern}: {exc}")
                 ok = False
@@ -125,9 +128,6 @@ def _check(patterns: tuple[str, ...], verbose: bool) -> bool:
 
 def _check_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
     """Check one architecture in this process (the child's work, or the fallback)."""
-    from brainkit import architectures as A
-    from brainkit.architectures.testing import check_architecture
-
     report = check_architecture(info, (28, 28), 10)
     trace = ""
     if report.stage == "load":
@@ -140,8 +140,6 @@ def _check_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
 
 def _import_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
     """Import one plugin in this process; a plugin's failure is recorded by the registry."""
-    from brainkit import architectures as A
-
     try:
         A.get(info)
     except A.ArchitectureError as exc:
@@ -156,11 +154,6 @@ def _isolated(task: str, infos: list) -> list:  # type: ignore[type-arg]
     dies fails the plugin it was on. If no child can start brainkit at all, the
     work is done in this process instead.
     """
-    import json
-    import os
-    import subprocess
-    import sys
-
     here = _import_here if task == "import" else _check_here
     try:
         limit = float(os.environ.get(_TIMEOUT_ENV, ""))
@@ -204,16 +197,10 @@ def _isolated(task: str, infos: list) -> list:  # type: ignore[type-arg]
 
 def _child() -> None:
     """The child's side of :func:`_isolated`: read keys on stdin, print one JSON line for each."""
-    import json
-    import logging
-    import os
-    import sys
-
     results = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # what plugins print goes to standard error
     sys.stdout = sys.stderr
     work = _import_here if sys.argv[1] == "import" else _check_here
-    from brainkit import architectures as A
 
     # The parent reports every problem itself; do not print them twice as log lines.
     logging.getLogger("brainkit.architectures").setLevel(logging.ERROR)
@@ -226,11 +213,9 @@ def _child() -> None:
 
 def _probe_imports(infos: list) -> None:  # type: ignore[type-arg]
     """Import third-party plugins in a child first; record those that took it down as broken."""
-    from brainkit.architectures._registry import fail
-
     for info, result in _isolated("import", infos):
         if result.get("fatal"):
-            fail(info, result["message"])
+            record_failure(info, result["message"])
 
 
 @click.command("archs")
@@ -257,8 +242,6 @@ def archs(names: tuple[str, ...], check: bool, verbose: bool) -> None:
       brainkit archs --check
       brainkit archs --check cnn lenet5
     """
-    import logging
-
     # Problems are shown in the table; do not print them twice as log lines.
     logger = logging.getLogger("brainkit.architectures")
     level = logger.level

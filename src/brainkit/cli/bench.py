@@ -11,11 +11,18 @@ compile is not the faster one for a learner who runs the lesson once.
 
 from __future__ import annotations
 
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
 import click
 
-__all__ = ["COMMANDS", "bench"]
+from brainkit.runtime import BACKENDS, available_backends
 
-BACKENDS = ("jax", "torch", "tensorflow")
+__all__ = ["COMMANDS", "bench"]
 
 #: Training images of the full Fashion-MNIST: the lesson estimate scales the sample's epochs to it.
 FULL_TRAIN_EXAMPLES = 60_000
@@ -48,12 +55,6 @@ print("BENCH " + json.dumps({
 
 
 def _measure(backend: str, arch: str, dataset: str, epochs: int, timeout: float) -> dict:
-    import json
-    import os
-    import subprocess
-    import sys
-    import tempfile
-
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
     try:
         out = subprocess.run(
@@ -75,8 +76,6 @@ def _measure(backend: str, arch: str, dataset: str, epochs: int, timeout: float)
 
 def _steady(times: list[float]) -> float | None:
     """Seconds per epoch without the first (it compiles): the median of the rest."""
-    import statistics
-
     rest = times[1:] or times
     return statistics.median(rest) if rest else None
 
@@ -137,22 +136,17 @@ def bench(backends, arch, full, epochs, timeout, as_json):
     the recipe's epochs on 60,000 images). Backends that are not installed
     are skipped.
     """
-    import json
-
-    from brainkit.runtime import BACKENDS as KNOWN
-    from brainkit.runtime import available_backends
-
     installed = available_backends()
     if backends:
         wanted = [b.strip().lower() for b in backends.split(",") if b.strip()]
-        unknown = [b for b in wanted if b not in KNOWN]
+        unknown = [b for b in wanted if b not in BACKENDS]
         if unknown:
             raise click.BadParameter(
-                f"unknown backend(s) {', '.join(unknown)}; choose from {', '.join(KNOWN)}",
+                f"unknown backend(s) {', '.join(unknown)}; choose from {', '.join(BACKENDS)}",
                 param_hint="--backends",
             )
     else:
-        wanted = list(KNOWN)
+        wanted = list(BACKENDS)
     skipped = [b for b in wanted if b not in installed]
     chosen = [b for b in wanted if b in installed]
     if not chosen:

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import click
 
+from brainkit.datasets import cache_root, dataset_status, load
+from brainkit.runtime import device_report, format_device_report
+from brainkit.viz.data import plot_samples, save_figure
+
 __all__ = ["COMMANDS"]
 
 
@@ -37,17 +41,14 @@ def _download_options(command):  # type: ignore[no-untyped-def]
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def info(as_json: bool) -> None:
     """Show versions, the Keras backend, the devices it sees, and where data is."""
-    from brainkit.runtime import device_report, format_device_report
-
     report = device_report()
+    report["datasets"] = [s.as_dict() for s in dataset_status()]
     click.echo(json.dumps(report, indent=2) if as_json else format_device_report(report))
 
 
 @click.command()
 def datasets() -> None:
     """List the data sets: found where, how big, verified or not."""
-    from brainkit.datasets import cache_root, dataset_status
-
     rows = dataset_status()
     width = max(len(s.name) for s in rows)
     for s in rows:
@@ -84,9 +85,6 @@ def show(
 
     DATASET is one of `brainkit datasets` (default: fashion_mnist).
     """
-    from brainkit.datasets import load
-    from brainkit.viz.data import plot_samples, save_figure
-
     data = load(
         dataset, download=False if offline else None, quiet=quiet,
         mirrors=list(mirrors) or None, timeout=timeout, deadline=deadline,
@@ -115,8 +113,6 @@ def fetch(dataset: str, mirrors: tuple[str, ...], timeout: float | None, deadlin
       brainkit fetch fashion_mnist
       brainkit fetch mnist --mirror https://example.org/keras-datasets/ --timeout 60
     """
-    from brainkit.datasets import load
-
     data = load(dataset, quiet=quiet, mirrors=list(mirrors) or None, timeout=timeout, deadline=deadline)
     click.echo(f"{data!r}")
 

@@ -13,6 +13,10 @@ from typing import Any
 
 import click
 
+from brainkit import perceptron as P
+from brainkit.viz.data import save_figure
+from brainkit.viz.perceptron_plots import plot_decision_boundary, plot_perceptron
+
 __all__ = ["COMMANDS"]
 
 
@@ -142,8 +146,6 @@ def hotdog(
       brainkit hotdog --learn --seed 1 --plot learning.png
       brainkit hotdog --xor
     """
-    from brainkit import perceptron as P
-
     names = ("x1", "x2") if xor else P.HOTDOG_INPUTS
     if (learn or xor) and not (math.isfinite(learning_rate) and learning_rate > 0):
         raise click.BadParameter(
@@ -201,9 +203,6 @@ def hotdog(
     except P.PerceptronError as exc:
         raise click.ClickException(str(exc)) from exc
     if plot is not None:
-        from brainkit.viz.data import save_figure
-        from brainkit.viz.perceptron_plots import plot_decision_boundary, plot_perceptron
-
         fig = plot_decision_boundary(drawing) if learn or xor else plot_perceptron(*drawing)
         try:
             click.echo(f"wrote {save_figure(fig, plot)}")

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
+import numpy as np
+
+from brainkit import architectures, training
+from brainkit.datasets import DataNotFoundError, load
+from brainkit.images import load_image
+from brainkit.run_figures import draw_into_run, write_run_figures
+from brainkit.training import RunError, check_image_data, reserve_run_folder, strict_json
+from brainkit.viz.data import save_figure
+from brainkit.viz.predictions import plot_conversion
 
 __all__ = ["COMMANDS"]
 
@@ -79,10 +90,6 @@ def train(
     a notice, when the full data is nowhere on this machine and cannot be
     downloaded), 10 epochs, batch 32, Adam.
     """
-    import brainkit
-    from brainkit.datasets import DataNotFoundError, load
-    from brainkit.training import check_image_data, reserve_run_folder
-
     for name, value in (("--epochs", epochs), ("--batch-size", batch_size)):
         if value is not None and value < 1:
             raise click.BadParameter(f"must be at least 1, got {value}.", param_hint=name)
@@ -90,8 +97,6 @@ def train(
         raise click.BadParameter(
             f"must be positive, got {learning_rate}.", param_hint="--learning-rate"
         )
-    from brainkit import architectures
-
     architectures.get(arch)  # fail fast on an unknown name, before loading data
 
     # The run folder is checked and claimed before anything is spent on training: a folder that
@@ -120,7 +125,7 @@ def train(
         check_image_data(data)
         click.echo(f"data: {data!r}")
 
-        result = brainkit.train(
+        result = training.train(
             arch,
             data,
             epochs=epochs,
@@ -135,18 +140,14 @@ def train(
             f"{result.architecture} on {m['dataset']} ({m['backend']}): test accuracy {m['test_accuracy']:.4f}, "
             f"test loss {m['test_loss']:.4f}, {m['epochs']} epochs in {m['train_seconds']:.1f} s"
         )
-        _save(result, target, overwrite, figures=not no_plots)
+        _save(result, target, overwrite, figures=None if no_plots else draw_into_run)
     click.echo(f"saved the run to {target}/")
     for path in sorted(target.iterdir()):
         click.echo(f"  {path.name}")
 
 
-def _save(result, target: Path, overwrite: bool, figures: bool) -> None:
+def _save(result, target: Path, overwrite: bool, figures: Any) -> None:
     """Save the trained run; if it cannot be written after all, save it elsewhere and say where."""
-    import tempfile
-
-    from brainkit.training import RunError
-
     try:
         result.save(target, overwrite=overwrite, figures=figures)
         return
@@ -173,13 +174,9 @@ def _save(result, target: Path, overwrite: bool, figures: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def evaluate(run, dataset, split, as_json):
     """Evaluate a saved RUN folder on the test set."""
-    import brainkit
-
-    result = brainkit.load_run(run)
-    values = brainkit.evaluate(result, dataset=dataset, split=split)
+    result = training.load_run(run)
+    values = training.evaluate(result, dataset=dataset, split=split)
     if as_json:
-        from brainkit.training import strict_json
-
         click.echo(strict_json(values))
     else:
         click.echo(
@@ -191,34 +188,44 @@ def evaluate(run, dataset, split, as_json):
 @click.command()
 @click.argument("run", type=click.Path(path_type=Path))
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--top", type=click.IntRange(1, 10), default=3, show_default=True, help="Classes to list per image.")
-@click.option("--show", "show_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also save what the model saw into this folder: per image, NAME-prediction.png with "
-                   "the picture, the converted image and the model's probabilities.")
+@click.option(
+    "--top",
+    type=click.IntRange(1, 10),
+    default=3,
+    show_default=True,
+    help="Classes to list per image.",
+)
+@click.option(
+    "--show",
+    "show_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also save what the model saw into this folder: per image, NAME-prediction.png with "
+    "the picture, the converted image and the model's probabilities.",
+)
 def predict(run, images, top, show_dir):
     """Classify IMAGES (picture files) with a saved RUN: top classes with probabilities.
 
     Each picture is converted the way the run's data set was made (for
     Fashion-MNIST: trimmed, the garment filling 28 x 28, light on black).
     """
-    import numpy as np
-
-    import brainkit
-    from brainkit.images import load_image
-
-    result = brainkit.load_run(run)
+    result = training.load_run(run)
     shape = tuple(result.input_shape[:2])
     converted = [load_image(path, size=shape, style=result.dataset_name) for path in images]
-    predictions = brainkit.predict(result, np.stack(converted), top=top)
+    predictions = training.predict(result, np.stack(converted), top=top)
     for path, prediction in zip(images, predictions, strict=True):
-        click.echo(f"{path}: {prediction.class_name} ({prediction.probability:.1%})  [{prediction}]")
+        click.echo(
+            f"{path}: {prediction.class_name} ({prediction.probability:.1%})  [{prediction}]"
+        )
     if show_dir is not None:
-        from brainkit.images import plot_conversion
-        from brainkit.viz.data import save_figure
-
         for path, prediction in zip(images, predictions, strict=True):
-            fig = plot_conversion(path, size=shape, style=result.dataset_name,
-                                  probabilities=prediction.probabilities, class_names=result.class_names)
+            fig = plot_conversion(
+                path,
+                size=shape,
+                style=result.dataset_name,
+                probabilities=prediction.probabilities,
+                class_names=result.class_names,
+            )
             save_figure(fig, show_dir / f"{path.stem}-prediction.png")
         click.echo(f"figures in {show_dir}/")
 
@@ -227,10 +234,7 @@ def predict(run, images, top, show_dir):
 @click.argument("run", type=click.Path(path_type=Path))
 def plot(run):
     """Regenerate the figures of a saved RUN folder."""
-    import brainkit
-    from brainkit.run_figures import write_run_figures
-
-    result = brainkit.load_run(run)
+    result = training.load_run(run)
     for path in write_run_figures(result, run, cli=True):
         click.echo(f"wrote {path}")
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from brainkit.datasets import _mnist_family, _sample, hotdog
+from brainkit.datasets import _mnist_family, _sample, fashion_mnist, hotdog, mnist
 from brainkit.datasets._base import (
     DataNotFoundError,
     Dataset,
@@ -176,5 +176,3 @@ def _register_builtins() -> None:
 
 
 _register_builtins()
-
-from brainkit.datasets import fashion_mnist, mnist  # noqa: E402  (the Keras drop-ins)

@@ -122,7 +122,8 @@ def register_dataset(
     class_names : sequence of str
         The class names, known without loading.
     status : callable, optional
-        Returns a :class:`~brainkit.datasets.DatasetStatus` without loading the data.
+        Returns a dict with ``state``, ``location`` and ``size`` (what
+        :class:`~brainkit.datasets.DatasetStatus` shows) without loading the data.
     """
     _REGISTRY[name] = RegisteredDataset(name, loader, description, tuple(class_names), status)
 

@@ -208,7 +208,7 @@ def write_arrays(
 def sweep(folder: Path) -> None:
     """Remove temporary files left by killed writers in ``folder`` and its array cache."""
     for where in (folder, _dir(folder)):
-        sweep_stale(where, legacy_max_age=3600.0)
+        sweep_stale(where)
     old = folder / "arrays-v1"  # the format before manifests recorded dtype, shape and hashes
     if old.is_dir():
         for p in old.iterdir():

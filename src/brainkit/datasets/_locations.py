@@ -17,11 +17,11 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import sys
 import tempfile
 from pathlib import Path
 
 from brainkit._atomic import temp_prefix
+from brainkit.runtime import cache_root
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -44,26 +44,6 @@ DEFAULT_DEADLINE = 900.0
 
 _log = logging.getLogger("brainkit.datasets")
 _noted: set[str] = set()
-
-
-def cache_root() -> Path:
-    """Return brainkit's data cache folder (it may not exist yet).
-
-    ``$BRAINKIT_DATA`` wins; otherwise the platform's per-user cache folder:
-    ``$XDG_CACHE_HOME/brainkit`` (default ``~/.cache/brainkit``) on Linux,
-    ``~/Library/Caches/brainkit`` on macOS, ``%LOCALAPPDATA%\\brainkit\\Cache`` on Windows.
-    """
-    env = os.environ.get("BRAINKIT_DATA")
-    if env:
-        return Path(env).expanduser()
-    home = Path.home()
-    if sys.platform == "darwin":
-        return home / "Library" / "Caches" / "brainkit"
-    if os.name == "nt":
-        base = os.environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
-        return Path(base) / "brainkit" / "Cache"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else home / ".cache") / "brainkit"
 
 
 def keras_datasets_dir() -> Path:
@@ -95,7 +75,10 @@ def _seconds_from_env(name: str) -> float | None:
     except ValueError:
         value = -1.0
     if not value > 0:
-        _note(f"env:{name}", f"brainkit: ignoring {name}={raw!r}: it must be a positive number of seconds.")
+        _note(
+            f"env:{name}",
+            f"brainkit: ignoring {name}={raw!r}: it must be a positive number of seconds.",
+        )
         return None
     return value
 

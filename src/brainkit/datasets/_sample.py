@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from brainkit.datasets._base import Dataset, IntegrityError
+from brainkit.datasets._mnist_family import FASHION_MNIST
 
 __all__ = ["SAMPLE_PATH", "SAMPLE_SHA256", "array_digests", "load_sample"]
 
@@ -33,13 +34,13 @@ _ROLES = ("x_train", "y_train", "x_test", "y_test")
 
 def array_digests(arrays: dict[str, np.ndarray]) -> dict[str, str]:
     """Return the SHA-256 of each array's bytes, keyed like ``arrays``."""
-    return {k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest() for k, v in arrays.items()}
+    return {
+        k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest() for k, v in arrays.items()
+    }
 
 
 def load_sample(**_: object) -> Dataset:
     """Load the embedded sample (no files, no network needed)."""
-    from brainkit.datasets._mnist_family import FASHION_MNIST
-
     try:
         with np.load(SAMPLE_PATH, allow_pickle=False) as npz:
             arrays = {k: np.asarray(npz[k]) for k in npz.files}

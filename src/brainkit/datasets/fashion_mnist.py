@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from brainkit.datasets._mnist_family import FASHION_MNIST
+from brainkit.datasets._mnist_family import FASHION_MNIST, load_mnist_family
 
 __all__ = ["CLASS_NAMES", "load_data"]
 
@@ -39,6 +39,4 @@ def load_data(
     >>> from brainkit.datasets import fashion_mnist
     >>> (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()  # doctest: +SKIP
     """
-    from brainkit.datasets import load
-
-    return load("fashion_mnist", data_dir=data_dir, download=download).as_keras_tuple()
+    return load_mnist_family(FASHION_MNIST, data_dir=data_dir, download=download).as_keras_tuple()

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from brainkit.datasets._mnist_family import MNIST, load_mnist_family
+
 __all__ = ["load_data"]
 
 
@@ -23,6 +25,4 @@ def load_data(
         ``(x_train, y_train), (x_test, y_test)``: ``uint8`` arrays of shapes
         ``(60000, 28, 28)``, ``(60000,)``, ``(10000, 28, 28)``, ``(10000,)``.
     """
-    from brainkit.datasets import load
-
-    return load("mnist", data_dir=data_dir, download=download).as_keras_tuple()
+    return load_mnist_family(MNIST, data_dir=data_dir, download=download).as_keras_tuple()

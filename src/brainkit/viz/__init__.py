@@ -3,40 +3,62 @@
 The figures are built with matplotlib's object-oriented API (no pyplot state),
 so they work in scripts, on servers without a display, in notebooks and in
 the documentation build alike. Save one with ``fig.savefig("name.png")``.
+matplotlib itself is imported when the first figure is drawn.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-_WHERE = {
-    "plot_samples": "brainkit.viz.data",
-    "save_figure": "brainkit.viz.data",
-    "FigureError": "brainkit.viz.data",
-    "plot_prediction": "brainkit.viz.predictions",
-    "plot_predictions_grid": "brainkit.viz.predictions",
-    "plot_worst_mistakes": "brainkit.viz.predictions",
-    "plot_learning_curves": "brainkit.viz.metrics",
-    "confusion_matrix": "brainkit.viz.metrics",
-    "plot_confusion_matrix": "brainkit.viz.metrics",
-    "most_confused": "brainkit.viz.metrics",
-    "plot_most_confused": "brainkit.viz.metrics",
-    "plot_linear_weights": "brainkit.viz.weights",
-    "plot_network": "brainkit.viz.network",
-    "plot_activations": "brainkit.viz.network",
-    "plot_perceptron": "brainkit.viz.perceptron_plots",
-    "plot_step_vs_sigmoid": "brainkit.viz.perceptron_plots",
-    "plot_decision_boundary": "brainkit.viz.perceptron_plots",
-    "LiveLearningCurves": "brainkit.viz.live",
-    "live_learning_curves": "brainkit.viz.live",
-}
+from brainkit.viz import live
+from brainkit.viz.data import FigureError, plot_samples, save_figure
+from brainkit.viz.live import live_learning_curves
+from brainkit.viz.metrics import (
+    confusion_matrix,
+    most_confused,
+    plot_confusion_matrix,
+    plot_learning_curves,
+    plot_most_confused,
+)
+from brainkit.viz.network import plot_activations, plot_network
+from brainkit.viz.perceptron_plots import (
+    plot_decision_boundary,
+    plot_perceptron,
+    plot_step_vs_sigmoid,
+)
+from brainkit.viz.predictions import (
+    plot_conversion,
+    plot_prediction,
+    plot_predictions_grid,
+    plot_worst_mistakes,
+)
+from brainkit.viz.weights import plot_linear_weights
+
+__all__ = [
+    "FigureError",
+    "LiveLearningCurves",
+    "confusion_matrix",
+    "live_learning_curves",
+    "most_confused",
+    "plot_activations",
+    "plot_confusion_matrix",
+    "plot_conversion",
+    "plot_decision_boundary",
+    "plot_learning_curves",
+    "plot_linear_weights",
+    "plot_most_confused",
+    "plot_network",
+    "plot_perceptron",
+    "plot_prediction",
+    "plot_predictions_grid",
+    "plot_samples",
+    "plot_step_vs_sigmoid",
+    "plot_worst_mistakes",
+    "save_figure",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
+    if name == "LiveLearningCurves":  # a keras Callback: made, and Keras imported, on first use
+        return live.LiveLearningCurves
     raise AttributeError(f"module 'brainkit.viz' has no attribute {name!r}")
-
-
-__all__ = sorted(_WHERE)

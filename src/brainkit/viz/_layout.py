@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-import numpy as np
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["choose", "grid_figure"]
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["choose", "grid_figure", "new_figure"]
+
+
+def new_figure(**options: Any) -> Figure:
+    """A constrained-layout matplotlib Figure, without pyplot.
+
+    matplotlib is imported here, on the first figure, so that importing
+    brainkit's modules (and ``brainkit --help``) does not pay for it.
+    """
+    from matplotlib.figure import Figure
+
+    return Figure(layout="constrained", **options)
 
 
 def choose(total: int, count: int, seed: int | None) -> np.ndarray:
@@ -28,5 +43,5 @@ def grid_figure(
     """
     columns = max(1, min(columns, n))
     rows = int(np.ceil(n / columns))
-    fig = Figure(figsize=(cell[0] * columns, cell[1] * rows + extra_height), layout="constrained")
+    fig = new_figure(figsize=(cell[0] * columns, cell[1] * rows + extra_height))
     return fig, np.atleast_1d(fig.subplots(rows, columns)).ravel()

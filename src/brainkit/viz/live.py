@@ -28,6 +28,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from brainkit.runtime import import_keras
+from brainkit.viz.metrics import plot_learning_curves
+
 __all__ = ["LiveLearningCurves", "in_notebook", "live_learning_curves"]  # noqa: F822 (lazy)
 
 
@@ -46,9 +49,6 @@ def in_notebook() -> bool:
 
 @functools.cache
 def _live_class() -> type:
-    from brainkit.runtime import import_keras
-    from brainkit.viz.metrics import plot_learning_curves
-
     keras = import_keras()
 
     class LiveLearningCurves(keras.callbacks.Callback):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from brainkit.viz._layout import grid_figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+from brainkit.viz._layout import grid_figure, new_figure
 
 __all__ = [
     "confusion_matrix",
@@ -114,6 +115,8 @@ def plot_learning_curves(
     >>> fig = viz.plot_learning_curves({"loss": [0.9, 0.6, 0.5], "val_loss": [0.8, 0.6, 0.6],
     ...                                 "accuracy": [0.7, 0.8, 0.83], "val_accuracy": [0.72, 0.79, 0.8]})
     """
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
     hist = history_dict(history)
     names = list(metrics) if metrics is not None else _metric_names(hist)
     missing = [n for n in names if n not in hist and f"val_{n}" not in hist]
@@ -280,7 +283,7 @@ def plot_confusion_matrix(
     else:
         values = counts.astype(np.float64)
     size = max(4.5, 0.55 * n + 2.2)
-    fig = Figure(figsize=(size + 0.9, size), layout="constrained")
+    fig = new_figure(figsize=(size + 0.9, size))
     ax = fig.subplots()
     top = 1.0 if normalize or not values.size or values.max() <= 0 else float(values.max())
     image = ax.imshow(values, cmap=cmap, vmin=0, vmax=top)
@@ -399,18 +402,20 @@ def plot_most_confused(
     >>> fig = viz.plot_most_confused(data.y_test, predicted, data.class_names,
     ...                              images=data.x_test)  # doctest: +SKIP
     """
+    from matplotlib.ticker import MaxNLocator
+
     pairs = most_confused(y_true, y_pred, class_names, top)
     if title is None:
         title = f"The {len(pairs)} most frequent mistakes"
     if not pairs:
-        fig = Figure(figsize=(4.5, 2.0), layout="constrained")
+        fig = new_figure(figsize=(4.5, 2.0))
         ax = fig.subplots()
         ax.axis("off")
         ax.text(0.5, 0.5, "No mistakes: every prediction is right.", ha="center", va="center")
         fig.suptitle(title)
         return fig
     if images is None:
-        fig = Figure(figsize=(6.0, 0.5 * len(pairs) + 1.3), layout="constrained")
+        fig = new_figure(figsize=(6.0, 0.5 * len(pairs) + 1.3))
         ax = fig.subplots()
         positions = np.arange(len(pairs))
         counts = [c for _, _, c in pairs]
@@ -434,7 +439,7 @@ def plot_most_confused(
     p = _labels(y_pred, "y_pred")
     index = {name: k for k, name in enumerate(class_names)}
     examples = max(1, examples)
-    fig = Figure(figsize=(1.25 * examples + 0.4, 1.55 * len(pairs) + 0.5), layout="constrained")
+    fig = new_figure(figsize=(1.25 * examples + 0.4, 1.55 * len(pairs) + 0.5))
     subfigs = np.atleast_1d(fig.subfigures(len(pairs), 1))
     for sub, (true_name, pred_name, count) in zip(subfigs, pairs, strict=True):
         where = np.flatnonzero((t == index[true_name]) & (p == index[pred_name]))[:examples]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.patches import Circle
 
-from brainkit.viz._layout import grid_figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+from brainkit.viz._layout import grid_figure, new_figure
 
 __all__ = ["ACTIVATIONS", "plot_activations", "plot_network"]
 
@@ -193,6 +194,8 @@ def plot_network(
     >>> fig = viz.plot_network([784, 128, 10], activations=["relu", "softmax"])
     >>> fig = viz.plot_network(model, class_names=data.class_names)  # doctest: +SKIP
     """
+    from matplotlib.patches import Circle
+
     if hasattr(model_or_layer_sizes, "layers"):
         if activations is not None:
             raise ValueError(
@@ -226,9 +229,8 @@ def plot_network(
     y_high = (tallest - 1) / 2 + radius + 0.9
     y_low = -(tallest - 1) / 2 - radius - 0.35 - 0.44 * most_lines
     scale = 0.5  # inches per unit
-    fig = Figure(
+    fig = new_figure(
         figsize=((x_high - x_low) * scale + 0.3, (y_high - y_low) * scale + 0.7),
-        layout="constrained",
     )
     ax = fig.subplots()
     ax.set_aspect("equal")

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import functools
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Patch
+
+from brainkit.viz._layout import new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from brainkit.perceptron import FitResult, Perceptron, PerceptronError, sigmoid
 
@@ -53,6 +54,8 @@ def _text(ax: Any, x: float, y: float, text: str, size: float = 10.5, **style: A
 
 
 def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], **style: Any) -> None:
+    from matplotlib.patches import FancyArrowPatch
+
     style = {"lw": 2, "color": _INK, "arrowstyle": "-|>", "mutation_scale": 16, **style}
     ax.add_patch(FancyArrowPatch(start, end, shrinkA=0, shrinkB=0, **style))
 
@@ -79,6 +82,8 @@ def plot_perceptron(
     -------
     matplotlib.figure.Figure
     """
+    from matplotlib.patches import Circle, FancyBboxPatch
+
     p = perceptron or Perceptron()
     x = p.check_inputs(inputs)
     if x.ndim != 1:
@@ -88,7 +93,7 @@ def plot_perceptron(
     out = int(total > t)
     cmp = ">" if out else "\u2264"
     height = max(4.2, 1.25 * n + 1.6)
-    fig = Figure(figsize=(10, height * 0.95), layout="constrained")
+    fig = new_figure(figsize=(10, height * 0.95))
     ax = fig.add_subplot(xlim=(0, 10.4), ylim=(-0.6, height - 0.7), aspect="equal")
     ax.axis("off")
     write = functools.partial(_text, ax)
@@ -176,7 +181,7 @@ def plot_step_vs_sigmoid(
     lo, hi = float(z_range[0]), float(z_range[1])
     if not lo < 0 < hi:
         raise PerceptronError(f"z_range must run from below 0 to above 0, got {z_range!r}.")
-    fig = Figure(figsize=(9, 5.4), layout="constrained")
+    fig = new_figure(figsize=(9, 5.4))
     ax = fig.add_subplot(xlim=(lo, hi), ylim=(-0.12, 1.12))
     zz = np.linspace(lo, hi, 400)
     ax.plot(
@@ -250,6 +255,8 @@ def _draw_slice(ax: Any, w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray, 
 
     With a third input, only the examples where it equals ``fixed`` are drawn.
     """
+    from matplotlib.colors import ListedColormap
+
     lim = (-0.45, 1.45)
     g = np.linspace(*lim, 201)
     extra = w[2] * fixed if len(w) > 2 else 0.0
@@ -334,6 +341,9 @@ def plot_decision_boundary(
     -------
     matplotlib.figure.Figure
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     if not isinstance(result, FitResult):
         raise PerceptronError(
             f"plot_decision_boundary() needs a FitResult, got {type(result).__name__}."
@@ -348,9 +358,7 @@ def plot_decision_boundary(
     states = result.states()
     picks = sorted({round(v) for v in np.linspace(0, len(updates), snapshots)})
     slices = (0, 1) if n == 3 else (0,)
-    fig = Figure(
-        figsize=(max(3.0 * len(picks) + 0.9, 9.5), 3.1 * len(slices) + 1.9), layout="constrained"
-    )
+    fig = new_figure(figsize=(max(3.0 * len(picks) + 0.9, 9.5), 3.1 * len(slices) + 1.9))
     axes = fig.subplots(len(slices), len(picks), squeeze=False, sharex=True, sharey=True)
     for row, fixed in enumerate(slices):
         axes[row, 0].set_ylabel(

@@ -11,15 +11,25 @@ into probabilities with a softmax before plotting, and the plot says so.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
-from brainkit.viz._layout import choose
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-__all__ = ["plot_prediction", "plot_predictions_grid", "plot_worst_mistakes"]
+from brainkit.images import convert_image, open_picture
+from brainkit.viz._layout import choose, new_figure
+
+__all__ = [
+    "plot_conversion",
+    "plot_prediction",
+    "plot_predictions_grid",
+    "plot_worst_mistakes",
+]
 
 RIGHT = "tab:blue"
 WRONG = "tab:red"
@@ -165,7 +175,7 @@ def plot_prediction(
     _check_classes(probs, class_names)
     probs = probs[0]
     label = None if true_label is None else int(true_label)
-    fig = Figure(figsize=(6.4, 3.0), layout="constrained")
+    fig = new_figure(figsize=(6.4, 3.0))
     ax_image, ax_bars = fig.subplots(1, 2, width_ratios=[1, 1.5])
     _draw_image(ax_image, _image(image), probs, class_names, label, fontsize=10)
     _draw_bars(ax_bars, probs, class_names, label, fontsize=9)
@@ -227,7 +237,7 @@ def plot_predictions_grid(
     columns = max(1, min(columns, n))
     rows = int(np.ceil(n / columns))
     height = 1.75 * rows + (0.45 if title else 0) + (0.25 if from_logits else 0)
-    fig = Figure(figsize=(4.4 * columns, height), layout="constrained")
+    fig = new_figure(figsize=(4.4 * columns, height))
     axes = np.asarray(fig.subplots(rows, 2 * columns, width_ratios=[1, 1.35] * columns)).reshape(
         rows, 2 * columns
     )
@@ -313,7 +323,7 @@ def plot_worst_mistakes(
             "\nabove (red): the prediction and its probability p; below: the true class"
         )
     if len(worst) == 0:
-        fig = Figure(figsize=(4.5, 2.0), layout="constrained")
+        fig = new_figure(figsize=(4.5, 2.0))
         ax = fig.subplots()
         ax.axis("off")
         ax.text(0.5, 0.5, "No mistakes: every prediction is right.", ha="center", va="center")
@@ -321,7 +331,7 @@ def plot_worst_mistakes(
         return fig
     columns = max(1, min(columns, len(worst)))
     rows = int(np.ceil(len(worst) / columns))
-    fig = Figure(figsize=(1.9 * columns, 2.25 * rows + 0.6), layout="constrained")
+    fig = new_figure(figsize=(1.9 * columns, 2.25 * rows + 0.6))
     fig.get_layout_engine().set(h_pad=0.06, hspace=0.06)
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax, i in zip(axes, worst, strict=False):
@@ -336,4 +346,50 @@ def plot_worst_mistakes(
         ax.set_visible(False)
     if title:
         fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def plot_conversion(
+    path: str | os.PathLike[str],
+    size: tuple[int, int] = (28, 28),
+    style: str = "fashion_mnist",
+    probabilities: np.ndarray | None = None,
+    class_names: Sequence[str] | None = None,
+) -> Figure:
+    """Show what the model sees: a picture, its conversion and, if given, the model's outputs.
+
+    Parameters
+    ----------
+    path : str or path
+        The picture.
+    size, style
+        As for :func:`brainkit.images.load_image`.
+    probabilities : numpy.ndarray, optional
+        The model's ``(classes,)`` probabilities for the converted image
+        (e.g. ``brainkit.predict(run, path).probabilities``); drawn as bars.
+    class_names : sequence of str, optional
+        The class names, with ``probabilities``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    original = open_picture(path)
+    converted = convert_image(original, size=size, style=style)
+    bars = probabilities is not None
+    fig = new_figure(figsize=(9.6 if bars else 6, 3.2))
+    axes = fig.subplots(1, 3 if bars else 2, width_ratios=[1, 1, 1.4] if bars else None)
+    axes[0].imshow(original, cmap="gray", vmin=0, vmax=255)
+    axes[0].set_title(f"your picture\n{original.shape[1]} x {original.shape[0]}, grayscale")
+    axes[1].imshow(converted, cmap="gray", vmin=0, vmax=255)
+    axes[1].set_title(f"what the model sees\n{size[1]} x {size[0]}, light on black")
+    for ax in axes[:2]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if bars:
+        probs = np.asarray(probabilities, dtype=np.float64).ravel()
+        _draw_bars(axes[2], probs, class_names, None, fontsize=9)
+        guess = int(np.argmax(probs))
+        name = class_names[guess] if class_names is not None else str(guess)
+        axes[2].set_title(f"the model's answer\n{name} ({probs[guess]:.0%})")
     return fig

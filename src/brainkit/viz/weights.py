@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
+
+from brainkit.viz._layout import new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["dense_kernel", "plot_linear_weights"]
 
@@ -132,9 +136,7 @@ def plot_linear_weights(
     limit = float(np.abs(kernel).max()) or 1.0
     columns = max(1, min(columns, units))
     rows = int(np.ceil(units / columns))
-    fig = Figure(
-        figsize=(1.75 * columns + 1.0, 1.85 * rows + (0.5 if title else 0)), layout="constrained"
-    )
+    fig = new_figure(figsize=(1.75 * columns + 1.0, 1.85 * rows + (0.5 if title else 0)))
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     image = None
     for k, ax in enumerate(axes):

@@ -7,7 +7,7 @@ pass on random data and, with ``train_step=True``, trains it for one epoch with
 ``fashion_mnist_sample``. It never raises: it returns a :class:`CheckReport`.
 In a plugin's tests::
 
-    from brainkit.architectures.testing import assert_valid_architecture
+    from brainkit.testing import assert_valid_architecture
     from my_package.lenet import lenet5
 
     def test_lenet5():
@@ -20,15 +20,30 @@ for the installed entry point: ``architecture_check("lenet5")``.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from brainkit.architectures._registry import EntryInfo, get, plugin_call, plugin_failure, refresh
-from brainkit.architectures._spec import Architecture, _shape, api_version_problem, architecture
+import numpy as np
 
-__all__ = ["CheckReport", "architecture_check", "assert_valid_architecture", "check_architecture"]
+from brainkit.architectures import (
+    Architecture,
+    EntryInfo,
+    api_version_problem,
+    architecture,
+    check_input_shape,
+    get,
+    plugin_call,
+    plugin_failure,
+    refresh,
+)
+from brainkit.datasets import Dataset, load
+from brainkit.runtime import import_keras
+from brainkit.training import train
+
+__all__ = ["CheckReport", "architecture_check", "assert_valid_architecture", "check_architecture"]  # noqa: F822 (architecture_check: made on first use)
 
 #: How many images of the embedded sample ``train_step`` trains on, and tests on.
 TRAIN_IMAGES, TEST_IMAGES = 64, 16
@@ -86,10 +101,6 @@ class CheckReport:
 
 def _sample_slice(shape: tuple[int, ...], num_classes: int) -> Any:
     """The first images of the embedded sample (random pixels if they do not fit ``shape``)."""
-    import numpy as np
-
-    from brainkit.datasets import Dataset, load
-
     sample = load("fashion_mnist_sample")
     n = TRAIN_IMAGES + TEST_IMAGES
     x = sample.x_train[:n]
@@ -134,8 +145,6 @@ def check_architecture(
     -------
     CheckReport
     """
-    import numpy as np
-
     start = time.perf_counter()
     target = name_or_builder
     name = target.lookup_name if isinstance(target, EntryInfo) else str(getattr(
@@ -167,7 +176,7 @@ def check_architecture(
                     "no description: add a docstring or @architecture(description=...)."
                 )
             stage = "build"
-            shape = _shape(input_shape)
+            shape = check_input_shape(input_shape)
             model = arch.build(shape, num_classes, **dict(hyperparameters or {}))
             facts["parameters"] = int(model.count_params())
             if getattr(model, "compiled", False):
@@ -175,8 +184,6 @@ def check_architecture(
                     "the builder compiled its model; brainkit compiles it from the recipe."
                 )
             stage = "forward"
-            from brainkit.runtime import import_keras
-
             rng = np.random.default_rng(seed)
             x = arch.recipe.scale_inputs(rng.integers(0, 256, size=(2, *shape)))
             y = import_keras().ops.convert_to_numpy(model(x, training=False))
@@ -198,8 +205,6 @@ def check_architecture(
                 )
             if train_step:
                 stage = "train"
-                from brainkit.training import train
-
                 data = _sample_slice(shape, num_classes)
                 train(arch, data, epochs=1, hyperparameters=dict(hyperparameters or {}),
                       seed=seed, validation=None, verbose=0)  # fmt: skip
@@ -227,15 +232,20 @@ def assert_valid_architecture(
     return result
 
 
-try:  # the fixture exists only where pytest does
-    import pytest
-except ImportError:  # pragma: no cover
-    pytest = None  # type: ignore[assignment]
-
-if pytest is not None:
+@functools.cache
+def _fixture() -> Any:
+    import pytest  # only where the fixture is asked for: brainkit's CLI need not load pytest
 
     @pytest.fixture
     def architecture_check() -> Callable[..., CheckReport]:
         """Pytest fixture: :func:`assert_valid_architecture`, with brainkit's plugin caches cleared."""
         refresh()
         return assert_valid_architecture
+
+    return architecture_check
+
+
+def __getattr__(name: str) -> Any:
+    if name == "architecture_check":  # made on first use, as it needs pytest
+        return _fixture()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
