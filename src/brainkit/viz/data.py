@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
 from brainkit._atomic import atomic_path
 from brainkit.errors import BrainkitError
 from brainkit.viz._layout import choose, grid_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["FigureError", "plot_samples", "save_figure"]
 

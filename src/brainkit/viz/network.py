@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from brainkit.viz._layout import grid_figure, new_figure
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-from brainkit.viz._layout import grid_figure, new_figure
 
 __all__ = ["ACTIVATIONS", "plot_activations", "plot_network"]
 

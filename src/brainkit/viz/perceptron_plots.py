@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from brainkit.perceptron import FitResult, Perceptron, PerceptronError, sigmoid
 from brainkit.viz._layout import new_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-from brainkit.perceptron import FitResult, Perceptron, PerceptronError, sigmoid
 
 __all__ = ["plot_decision_boundary", "plot_perceptron", "plot_step_vs_sigmoid"]
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from brainkit.images import convert_image, open_picture
+from brainkit.viz._layout import choose, new_figure
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-from brainkit.images import convert_image, open_picture
-from brainkit.viz._layout import choose, new_figure
 
 __all__ = [
     "plot_conversion",
