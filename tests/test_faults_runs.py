@@ -28,12 +28,9 @@ import brainkit
 from brainkit import datasets
 from brainkit._atomic import host_tag
 from brainkit.cli import main
+from brainkit.run_folders import WRITING_MARKER, RunError, check_run_folder, reserve_run_folder
 from brainkit.training import (
-    WRITING_MARKER,
-    RunError,
     TrainingDiverged,
-    check_run_folder,
-    reserve_run_folder,
     strict_json,
 )
 from test_faults_data import _as_nobody, _wait_for  # _as_nobody: root ignores permissions
@@ -263,7 +260,7 @@ def test_two_default_runs_at_once_are_both_kept(tmp_path):
 
 CLAIM_CHILD = """
 import sys, time
-from brainkit.training import reserve_run_folder
+from brainkit.run_folders import reserve_run_folder
 time.sleep(float(sys.argv[1]) - time.time())  # all start together
 with reserve_run_folder("brainkit-run", pick_free=True) as target:
     print(target, flush=True)
@@ -364,7 +361,7 @@ def test_ctrl_c_during_training_gives_the_folder_back(tmp_path):
 SAVE_CHILD = """
 import os, sys, time
 import brainkit
-from brainkit import training
+from brainkit import run_folders, training
 where, src, dst = sys.argv[1], sys.argv[2], sys.argv[3]
 run = brainkit.load_run(src)
 if where == "write":
@@ -383,7 +380,7 @@ elif where == "swap":
 elif where == "restore":
     def slow(old, target):
         print("SAVING", flush=True); time.sleep(120)
-    training._restore_user_files = slow
+    run_folders._restore_user_files = slow
 run.save(dst, overwrite=True)
 print("DONE", flush=True)
 """

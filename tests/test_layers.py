@@ -1,6 +1,6 @@
 """The layers of brainkit hold: what may import what, read from the source itself.
 
-runtime -> datasets -> architectures -> training -> viz, perceptron -> cli: a module
+runtime -> datasets, run_folders -> architectures -> training -> viz, perceptron -> cli: a module
 imports only from its own package or from layers below it, at the top of the file,
 without reaching into another package's private modules or names. Only third-party
 modules (Keras, its backends, matplotlib, PIL, ...) may be imported inside functions.
@@ -28,6 +28,7 @@ LAYERS = {
     "brainkit.images": 2,
     "brainkit.distribute": 2,
     "brainkit.datasets": 2,
+    "brainkit.run_folders": 2,
     "brainkit.architectures": 3,
     "brainkit._fastfit": 3,
     "brainkit.training": 4,

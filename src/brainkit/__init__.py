@@ -43,19 +43,14 @@ __all__ = [
 ]
 
 _SUBMODULES = {"architectures", "datasets", "perceptron", "runtime", "viz", "training"}
-_FUNCTIONS = {
-    "train": "brainkit.training",
-    "evaluate": "brainkit.training",
-    "predict": "brainkit.training",
-    "load_run": "brainkit.training",
-}
+_FUNCTIONS = {"train", "evaluate", "predict", "load_run"}  # from brainkit.training
 
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return importlib.import_module(f"brainkit.{name}")
     if name in _FUNCTIONS:
-        return getattr(importlib.import_module(_FUNCTIONS[name]), name)
+        return getattr(importlib.import_module("brainkit.training"), name)
     raise AttributeError(f"module 'brainkit' has no attribute {name!r}")
 
 

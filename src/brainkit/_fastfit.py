@@ -689,17 +689,13 @@ class _JaxLoop(_EpochLoop):
         return self.jax.device_put(array)
 
     # -- state: the lists Keras's own JAX fit passes to train_step ---------------------------
-    def begin_epoch(self) -> np.ndarray:
+    def _groups(self) -> tuple[list[Any], ...]:
         m = self.model
-        self.state = tuple(
-            [v.value for v in group]
-            for group in (
-                m.trainable_variables,
-                m.non_trainable_variables,
-                m.optimizer.variables,
-                m.metrics_variables,
-            )
-        )
+        return (m.trainable_variables, m.non_trainable_variables,
+                m.optimizer.variables, m.metrics_variables)  # fmt: skip
+
+    def begin_epoch(self) -> np.ndarray:
+        self.state = tuple([v.value for v in group] for group in self._groups())
         self.reset_metrics = self.state[3]
         # fit's own draw (the NumPy iterator of Keras's array adapter): the same order.
         order = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
@@ -735,14 +731,7 @@ class _JaxLoop(_EpochLoop):
         return logs
 
     def end_epoch(self) -> None:
-        m = self.model
-        groups = (
-            m.trainable_variables,
-            m.non_trainable_variables,
-            m.optimizer.variables,
-            m.metrics_variables,
-        )
-        for variables, values in zip(groups, self.state, strict=True):
+        for variables, values in zip(self._groups(), self.state, strict=True):
             for variable, value in zip(variables, values, strict=True):
                 variable.assign(value)
 

@@ -84,11 +84,6 @@ class DistributeError(BrainkitError, ValueError):
     """Data parallelism was asked for but cannot run as asked; the message says why."""
 
 
-def _keras() -> Any:
-
-    return import_keras()
-
-
 _DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
 
 
@@ -221,7 +216,7 @@ def list_devices(kind: str | None = None) -> list[str]:
     kind : {"gpu", "cpu", "tpu"}, optional
         Only devices of this kind; by default accelerators if there are any, else CPUs.
     """
-    keras = _keras()
+    keras = import_keras()
     if kind is not None:
         return [str(d) for d in keras.distribution.list_devices(str(kind).lower())]
     devices = [str(d) for d in keras.distribution.list_devices()]
@@ -249,7 +244,7 @@ def initialize(
     ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and ``KERAS_DISTRIBUTION_PROCESS_ID``
     (or JAX detects the cluster's own environment, e.g. Cloud TPU or Slurm).
     """
-    keras = _keras()
+    keras = import_keras()
     if keras.backend.backend() != "jax":
         raise DistributeError(
             f"Multi-host training needs the JAX backend; this process runs {keras.backend.backend()!r}. "
@@ -392,7 +387,7 @@ def distribution_scope(
     if distribute is None:
         yield None
         return
-    keras = _keras()
+    keras = import_keras()
     backend = keras.backend.backend()
     started = backend != "jax" or _jax_started()
     if not started:

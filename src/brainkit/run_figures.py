@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from brainkit._atomic import sweep_stale
-from brainkit.training import RunError, TrainResult, check_image_data, probabilities, write_error
+from brainkit.run_folders import RunError, write_error
+from brainkit.training import TrainResult, check_image_data, probabilities
 from brainkit.viz.data import FigureError, save_figure
 from brainkit.viz.metrics import plot_confusion_matrix, plot_learning_curves
 from brainkit.viz.predictions import plot_predictions_grid, plot_worst_mistakes
@@ -59,7 +60,7 @@ def write_run_figures(
 
     Raises
     ------
-    brainkit.training.RunError
+    brainkit.run_folders.RunError
         If the run's data are not images (e.g. ``hotdog``), or ``folder`` cannot be written.
     """
     out = Path(folder)
@@ -82,48 +83,21 @@ def write_run_figures(
 def _write(result: TrainResult, data: Any, out: Path, seed: int) -> list[Path]:
     probs = probabilities(result, data.x_test)
     predicted = probs.argmax(axis=1)
-    accuracy = float(np.mean(predicted == data.y_test))
     name = f"{result.architecture} on {data.name}"
-    written = []
-    if result.history:
-        written.append(
-            save_figure(
-                plot_learning_curves(result.history, title=f"Learning curves: {name}"),
-                out / "learning_curves.png",
-            )
-        )
-    written.append(
-        save_figure(
-            plot_confusion_matrix(
-                data.y_test,
-                predicted,
-                data.class_names,
-                title=f"Test set: {accuracy:.1%} right ({name})",
-            ),
-            out / "confusion_matrix.png",
-        )
-    )
-    written.append(
-        save_figure(
-            plot_predictions_grid(
-                data.x_test, probs, data.y_test, data.class_names, count=12, seed=seed
-            ),
-            out / "sample_predictions.png",
-        )
-    )
-    if np.any(predicted != data.y_test):
-        written.append(
-            save_figure(
-                plot_worst_mistakes(data.x_test, probs, data.y_test, data.class_names),
-                out / "worst_mistakes.png",
-            )
-        )
+    right = f"Test set: {float(np.mean(predicted == data.y_test)):.1%} right ({name})"
+    x, y, classes = data.x_test, data.y_test, data.class_names
     dense = [layer for layer in result.model.layers if layer.__class__.__name__ == "Dense"]
-    if len(dense) == 1 and int(np.prod(result.input_shape)) == dense[0].get_weights()[0].shape[0]:
-        written.append(
-            save_figure(
-                plot_linear_weights(result.model, data.class_names, tuple(result.input_shape[:2])),
-                out / "weights.png",
-            )
-        )
-    return written
+    linear = len(dense) == 1 and int(np.prod(result.input_shape)) == dense[0].kernel.shape[0]
+    figures = [  # (file, whether this run has it, how to draw it)
+        ("learning_curves.png", bool(result.history),
+         lambda: plot_learning_curves(result.history, title=f"Learning curves: {name}")),
+        ("confusion_matrix.png", True,
+         lambda: plot_confusion_matrix(y, predicted, classes, title=right)),
+        ("sample_predictions.png", True,
+         lambda: plot_predictions_grid(x, probs, y, classes, count=12, seed=seed)),
+        ("worst_mistakes.png", bool(np.any(predicted != y)),
+         lambda: plot_worst_mistakes(x, probs, y, classes)),
+        ("weights.png", linear,
+         lambda: plot_linear_weights(result.model, classes, tuple(result.input_shape[:2]))),
+    ]  # fmt: skip
+    return [save_figure(draw(), out / file) for file, wanted, draw in figures if wanted]

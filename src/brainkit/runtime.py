@@ -88,13 +88,7 @@ def _normalise(name: str) -> str:
 
 
 def _distribution_installed(backend: str) -> bool:
-    for dist in _DISTRIBUTIONS[backend]:
-        try:
-            importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-        return True
-    return False
+    return any(_version(dist) is not None for dist in _DISTRIBUTIONS[backend])
 
 
 def shadowing_folder(module: str, cwd: str | os.PathLike[str] | None = None) -> Path | None:

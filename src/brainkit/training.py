@@ -13,19 +13,16 @@ Prediction('Ankle boot', 0.97, ...)
 architecture declares (any field can be overridden), feeds it the inputs as
 the recipe says (``float32``, scaled or not), fits with the test set as
 validation (as the seed lessons do), and returns a :class:`TrainResult`.
+How a run is written to disk and read back safely is :mod:`brainkit.run_folders`.
 """
 
 from __future__ import annotations
 
-import errno
 import json
 import math
 import os
-import secrets
-import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,20 +30,23 @@ from typing import Any
 import numpy as np
 
 from brainkit import _fastfit, architectures, runtime
-from brainkit._atomic import (
-    STALE_AFTER,
-    host_tag,
-    public_mode,
-    temp_prefix,
-    temp_writer,
-    writer_gone,
-)
 from brainkit._version import __version__
 from brainkit.architectures import Recipe
 from brainkit.datasets import Dataset, load, registry
 from brainkit.distribute import check_even_batches, distribution_scope
-from brainkit.errors import BrainkitError
 from brainkit.images import load_image
+from brainkit.run_folders import (
+    HISTORY_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    RUN_FILE,
+    RUN_FORMAT,
+    RunError,
+    check_run_folder,
+    reserve_run_folder,
+    unfinished_run,
+    write_run_folder,
+)
 from brainkit.runtime import import_keras, tensorflow_unprobed
 
 __all__ = [
@@ -63,31 +63,6 @@ __all__ = [
     "strict_json",
     "train",
 ]
-
-RUN_FORMAT = 1
-MODEL_FILE = "model.keras"
-RUN_FILE = "run.json"
-METRICS_FILE = "metrics.json"
-HISTORY_FILE = "history.json"
-#: The figures of :func:`brainkit.run_figures.write_run_figures`.
-FIGURE_FILES = (
-    "learning_curves.png",
-    "confusion_matrix.png",
-    "sample_predictions.png",
-    "worst_mistakes.png",
-    "weights.png",
-)
-#: Every name brainkit writes in a run folder: ``overwrite`` replaces these and keeps the rest.
-BRAINKIT_FILES = frozenset((MODEL_FILE, RUN_FILE, METRICS_FILE, HISTORY_FILE, *FIGURE_FILES))
-#: Marks a run folder claimed by a ``brainkit train`` that is still training (holds "pid host").
-WRITING_MARKER = ".brainkit-writing"
-# Bytes of a folder name that brainkit's temporary names add around it (see _side_name).
-_TEMP_ROOM = 40
-
-
-class RunError(BrainkitError, ValueError):
-    """A training argument or a run directory is not valid; the message says why and what to do."""
-
 
 class TrainingDiverged(RunError):
     """Training produced a NaN or infinite loss or metric; ``result`` holds the diverged run."""
@@ -205,29 +180,14 @@ class TrainResult:
         RunError
             If the folder cannot be used or written; the message says why and what to do.
         """
-        given = Path(path)
-        check_run_folder(given, overwrite=overwrite)
-        target = Path(os.path.abspath(given))
-        _sweep_run_leftovers(target.parent)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            staging = target.parent / _side_name(target.name, "new")
-            os.mkdir(staging, public_mode(directory=True))
-        except OSError as exc:
-            raise write_error(target, exc) from exc
-        try:
-            try:
-                self.write_files(staging)
-            except OSError as exc:
-                raise write_error(target, exc) from exc
+        def fill(staging: Path) -> None:
+            self.write_files(staging)
             if figures is not None:
                 figures(self, staging)
-            _swap_in(staging, target, overwrite)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        self.path = given
-        return given
+
+        write_run_folder(path, fill, overwrite)
+        self.path = Path(path)
+        return self.path
 
     def write_files(self, folder: Path) -> None:
         """Write the run's files into an existing folder (used by :meth:`save`)."""
@@ -296,472 +256,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return _finite(value.tolist())
     return str(value)
-
-
-# ------------------------------------------------------------------ run folders
-
-
-def _side_name(name: str, kind: str) -> str:
-    """A hidden name beside run folder ``name`` that names its writer (swept when it is gone)."""
-    return f"{temp_prefix(name)}{secrets.token_hex(4)}.{kind}"
-
-
-def write_error(target: Path, exc: OSError, cli: bool = False) -> RunError:
-    where = Path(exc.filename) if isinstance(exc.filename, (str, os.PathLike)) else target
-    if ".~bk-" in where.parent.name:  # a file of the hidden copy being written: name the run's
-        where = Path(target) / where.name
-    reason = exc.strerror or str(exc)
-    if where != Path(target):
-        reason = f"{where}: {reason}"
-    if exc.errno == errno.ENOSPC:
-        fix = "free some space, or choose a folder on another disk"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        fix = "choose a folder you can write"
-    else:
-        fix = "choose another folder"
-    fix += " with --out" if cli else ""
-    return RunError(f"Cannot write the run {target}: {reason}. To fix it, {fix}.")
-
-
-def _name_limits(folder: Path) -> tuple[int, int]:
-    """(longest file name, longest path) on the file system of ``folder``, in bytes."""
-    limits = []
-    for key, default in (("PC_NAME_MAX", 255), ("PC_PATH_MAX", 4096)):
-        try:
-            limits.append(int(os.pathconf(folder, key)))
-        except (AttributeError, OSError, ValueError):
-            limits.append(default)
-    return limits[0], limits[1]
-
-
-def _marker_owner(folder: Path) -> tuple[int, str] | None:
-    """The ``(pid, host tag)`` that claimed ``folder`` for a run being trained, if any."""
-    try:
-        text = (folder / WRITING_MARKER).read_text()
-    except (OSError, ValueError):
-        return None
-    pid, _, tag = text.strip().partition(" ")
-    try:
-        return int(pid), tag
-    except ValueError:
-        return 0, tag  # a marker cut short: its writer is gone, or about to write it
-
-
-def _claim_is_dead(folder: Path, owner: tuple[int, str]) -> bool:
-    """Whether the writer that claimed ``folder`` is gone (or its claim is a day old)."""
-    pid, tag = owner
-    try:
-        age = time.time() - (folder / WRITING_MARKER).stat().st_mtime
-    except OSError:
-        return True
-    return writer_gone(pid, tag) or age > STALE_AFTER or (pid == 0 and age > 60)
-
-
-def _is_own_claim(folder: Path) -> bool:
-    return _marker_owner(folder) == (os.getpid(), host_tag())
-
-
-def _is_claimable(folder: Path) -> bool:
-    """True if ``folder`` is an empty folder, or holds only this process's or a dead writer's claim."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return False
-    if not names:
-        return True
-    if names != [WRITING_MARKER]:
-        return False
-    owner = _marker_owner(folder)
-    if owner is None:
-        return False
-    return _is_own_claim(folder) or _claim_is_dead(folder, owner)
-
-
-def _live_claim(folder: Path) -> tuple[int, str] | None:
-    """The owner of ``folder``'s claim if another writer that is still alive holds it, else None."""
-    owner = _marker_owner(folder)
-    if owner is None or _is_own_claim(folder) or _claim_is_dead(folder, owner):
-        return None
-    return owner
-
-
-def check_run_folder(
-    path: str | os.PathLike[str], overwrite: bool = False, *, cli: bool = False
-) -> Path:
-    """Check that a run can be saved to ``path``, before any training is spent on it.
-
-    Checks that no file stands where a folder must be, that the names fit the
-    file system, that the folder that will hold the run can be written, and
-    the ``overwrite`` rules: a missing or empty folder is used; an existing
-    run is replaced only with ``overwrite``; anything else is refused. Writes
-    nothing but a probe (removed at once).
-
-    Parameters
-    ----------
-    path : str or path
-        The run folder.
-    overwrite : bool
-        Whether an existing run may be replaced.
-    cli : bool
-        Word the messages for ``brainkit train`` (``--out``, ``--overwrite``).
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-
-    Raises
-    ------
-    RunError
-        The message names the problem and the fix.
-    """
-    target = Path(path)
-    other = "choose another --out" if cli else "choose another folder"
-    allow = "pass --overwrite" if cli else "pass overwrite=True"
-    absolute = Path(os.path.abspath(target))
-    existing, missing = absolute, []
-    while not os.path.lexists(existing) and existing != existing.parent:
-        missing.append(existing.name)
-        existing = existing.parent
-    cwd = Path(os.path.abspath(os.curdir))
-    if absolute == cwd or absolute in cwd.parents:
-        raise RunError(
-            f"{target} is the current folder or holds it; name a new folder for the run ({other})."
-        )
-    if not existing.is_dir():
-        if existing == absolute:
-            raise RunError(f"{target} is a file, not a run folder; {other}.")
-        raise RunError(
-            f"{existing} is a file, not a folder, so the run folder {target} cannot be made "
-            f"inside it; {other}."
-        )
-    name_max, path_max = _name_limits(existing)
-    for part in missing[1:]:
-        if len(os.fsencode(part)) > name_max:
-            raise RunError(
-                f"The folder name {part[:40]}... is {len(os.fsencode(part))} bytes long; this file "
-                f"system allows {name_max}. Use a shorter name ({other})."
-            )
-    size = len(os.fsencode(absolute.name))
-    if size > name_max - _TEMP_ROOM:
-        raise RunError(
-            f"The run folder name {absolute.name[:40]}... is {size} bytes long; this file system "
-            f"allows {name_max}, and brainkit needs {_TEMP_ROOM} of them for its temporary names: "
-            f"use a name of at most {name_max - _TEMP_ROOM} bytes ({other})."
-        )
-    if len(os.fsencode(str(absolute))) + _TEMP_ROOM >= path_max:
-        raise RunError(f"The path {target} is too long for this file system; {other}.")
-    if existing == absolute:
-        if _is_claimable(absolute) or _is_own_claim(absolute):
-            pass
-        elif (owner := _live_claim(absolute)) is not None:
-            raise RunError(
-                f"{target} is being written by another brainkit train (process {owner[0]}); "
-                f"wait for it, or {other}."
-            )
-        elif not overwrite:
-            raise RunError(f"{target} already exists; {allow} to replace it, or {other}.")
-        elif not (absolute / RUN_FILE).is_file():
-            raise RunError(
-                f"{target} exists and is not a brainkit run (it has no {RUN_FILE}), so it is not "
-                f"replaced even with overwrite; {other}."
-            )
-        else:
-            # The user's own files are moved out of the old run into the new one.
-            _probe_writable(absolute, target, cli)
-    _probe_writable(absolute.parent if existing == absolute else existing, target, cli)
-    return target
-
-
-def _probe_writable(folder: Path, target: Path, cli: bool) -> None:
-    probe = folder / _side_name("probe", "new")
-    try:
-        os.mkdir(probe)
-        os.rmdir(probe)
-    except OSError as exc:
-        here = " (the current folder)" if folder == Path.cwd() else ""
-        fix = "choose a folder you can write with --out" if cli else "choose a folder you can write"
-        if exc.errno == errno.ENOSPC:
-            fix = "free some space, or " + fix
-        raise RunError(
-            f"Cannot write the run {target}: {folder}{here} cannot be written "
-            f"({exc.strerror or exc}). To fix it, {fix}."
-        ) from exc
-
-
-@contextmanager
-def reserve_run_folder(
-    path: str | os.PathLike[str],
-    overwrite: bool = False,
-    *,
-    pick_free: bool = False,
-    cli: bool = False,
-) -> Iterator[Path]:
-    """Check and claim a run folder for a run about to be trained; release it if none is saved.
-
-    A missing folder is created (empty, with a hidden marker naming this
-    process), so another ``brainkit train`` cannot pick it meanwhile; on
-    leaving the block, a folder still holding no run is removed again.
-
-    Parameters
-    ----------
-    path : str or path
-        The run folder.
-    overwrite : bool
-        Whether an existing run may be replaced (it is not claimed).
-    pick_free : bool
-        If ``path`` is taken, claim ``path-2``, ``path-3``, ... instead.
-    cli : bool
-        Word the messages for ``brainkit train``.
-
-    Yields
-    ------
-    pathlib.Path
-        The folder claimed (to pass to :meth:`TrainResult.save`).
-    """
-    base = Path(path)
-    _sweep_run_leftovers(base.parent)
-    n = 1
-    made: list[Path] | None = None
-    with _folder_lock(base.parent):  # brainkit processes claim one at a time in a folder
-        while made is None:
-            candidate = base if n == 1 else base.with_name(f"{base.name}-{n}")
-            n += 1
-            if pick_free and os.path.lexists(candidate) and not _is_claimable(candidate):
-                continue
-            check_run_folder(candidate, overwrite=overwrite and not pick_free, cli=cli)
-            if overwrite and not pick_free and (candidate / RUN_FILE).is_file():
-                break  # an existing run to replace: nothing to claim
-            made = _claim(candidate)
-            if made is None and not pick_free:
-                raise RunError(
-                    f"{candidate} was taken by another process meanwhile; "
-                    f"{'choose another --out' if cli else 'choose another folder'}."
-                )
-    if made is None:
-        yield candidate
-        return
-    try:
-        yield candidate
-    finally:
-        _release(candidate, made)
-
-
-@contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``folder`` (its nearest existing ancestor), where there is one.
-
-    It serializes the claims of brainkit processes in one folder, so checking a
-    name and claiming it is one step. It needs no file and dies with its
-    process. Where it is not available (Windows, some network file systems) the
-    claims still never collide (see :func:`_claim`); a dead writer's claim may
-    then be taken twice, and the second save is refused and rescued.
-    """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    where = Path(os.path.abspath(folder))
-    while not where.exists() and where != where.parent:
-        where = where.parent
-    try:
-        fd = os.open(where, os.O_RDONLY)
-    except OSError:
-        yield
-        return
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:
-            pass
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def _claim(folder: Path) -> list[Path] | None:
-    """Claim ``folder`` with a marker; return the folders made for it, or None if taken.
-
-    A missing folder appears with its marker already inside (made under a hidden
-    name, then renamed), so no other process ever sees it unclaimed. A dead
-    writer's claim is first renamed away, which only one process can do.
-    """
-    made: list[Path] = []
-    absolute = Path(os.path.abspath(folder))
-    try:
-        for parent in reversed(absolute.parents):
-            if not parent.exists():
-                try:
-                    os.mkdir(parent)
-                    made.append(parent)
-                except FileExistsError:
-                    pass
-        if os.path.lexists(absolute):
-            if not _is_claimable(absolute):
-                return None
-            if not os.listdir(absolute):  # an empty folder of the user's: it stays theirs
-                return made if _write_marker(absolute) else None
-            if not _take_dead_claim(absolute):
-                return None
-        staged = absolute.parent / _side_name(absolute.name, "new")
-        os.mkdir(staged)
-        _write_marker(staged)
-        try:
-            os.rename(staged, absolute)
-        except OSError:
-            shutil.rmtree(staged, ignore_errors=True)
-            return None  # another process claimed it first
-        made.append(absolute)
-    except OSError as exc:
-        _release(absolute, made)
-        raise write_error(folder, exc) from exc
-    return made
-
-
-def _write_marker(folder: Path) -> bool:
-    try:
-        fd = os.open(folder / WRITING_MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w") as fh:
-        fh.write(f"{os.getpid()} {host_tag()}\n")
-    return True
-
-
-def _take_dead_claim(folder: Path) -> bool:
-    """Move a dead writer's claimed folder out of the way; False if another process did first."""
-    aside = folder.parent / _side_name(folder.name, "old")
-    try:
-        os.rename(folder, aside)
-    except OSError:
-        return False
-    owner = _marker_owner(aside)
-    if os.listdir(aside) == [WRITING_MARKER] and owner and _claim_is_dead(aside, owner):
-        shutil.rmtree(aside, ignore_errors=True)
-        return True
-    try:  # claimed or filled meanwhile: put it back (else the sweep returns it)
-        os.rename(aside, folder)
-    except OSError:
-        pass
-    return False
-
-
-def _release(folder: Path, made: list[Path]) -> None:
-    """Remove this process's claim on ``folder`` and the empty folders made for it."""
-    owner = _marker_owner(folder)
-    if owner == (os.getpid(), host_tag()):
-        (folder / WRITING_MARKER).unlink(missing_ok=True)
-    for directory in reversed(made):
-        try:
-            os.rmdir(directory)  # only if empty: a saved run stays
-        except OSError:
-            break
-
-
-def _swap_in(staging: Path, target: Path, overwrite: bool) -> None:
-    """Rename the complete ``staging`` folder to ``target``, keeping the user's files in it."""
-    claimed = os.path.lexists(target) and (_is_own_claim(target) or _is_claimable(target))
-    if claimed:
-        (target / WRITING_MARKER).unlink(missing_ok=True)
-        try:
-            os.rmdir(target)  # still empty: the run takes its place
-        except OSError:
-            pass  # the user put files into the folder while it trained: they are kept below
-    if not os.path.lexists(target):
-        try:
-            os.rename(staging, target)
-        except OSError as exc:
-            if os.path.lexists(target):
-                raise _race(target) from exc
-            raise write_error(target, exc) from exc
-        return
-    if not claimed:
-        check_run_folder(target, overwrite=overwrite)  # taken or changed while training
-    old = target.parent / _side_name(target.name, "old")
-    try:
-        os.replace(target, old)
-    except OSError as exc:
-        raise write_error(target, exc) from exc
-    try:
-        os.replace(staging, target)
-    except OSError as exc:
-        os.replace(old, target)
-        raise write_error(target, exc) from exc
-    _restore_user_files(old, target)
-
-
-def _race(target: Path) -> RunError:
-    return RunError(
-        f"{target} was written by another process while this run was saved; "
-        "save this run to another folder."
-    )
-
-
-def _restore_user_files(old: Path, target: Path) -> bool:
-    """Move what is not brainkit's from the replaced run ``old`` into ``target``; drop ``old``.
-
-    Returns False (and keeps ``old``) if anything of the user's could not be moved.
-    """
-    kept = True
-    try:
-        entries = list(os.scandir(old))
-    except OSError:
-        return False
-    for entry in entries:
-        if entry.name in BRAINKIT_FILES or entry.name == WRITING_MARKER:
-            continue
-        dest = target / entry.name
-        try:
-            if os.path.lexists(dest):
-                kept = False
-                continue
-            os.rename(entry.path, dest)
-        except OSError:
-            kept = False
-    if kept:
-        shutil.rmtree(old, ignore_errors=True)
-    return kept
-
-
-def _sweep_run_leftovers(folder: Path) -> None:
-    """Finish or undo what saves killed in ``folder`` left (only those whose writer is gone).
-
-    A ``.NAME.~bk-PID-HOST-XXXX.new`` folder is an unfinished run: removed. A
-    ``.NAME...old`` folder is the run a killed save was replacing: put back as
-    ``NAME`` if no run took its place, else the user's files in it are moved
-    into the new run. Never raises.
-    """
-    try:
-        entries = list(os.scandir(folder if str(folder) else "."))
-    except OSError:
-        return
-    now = time.time()
-    for entry in entries:
-        writer = temp_writer(entry.name)
-        if writer is None or not entry.name.endswith((".new", ".old")):
-            continue
-        try:
-            if not entry.is_dir(follow_symlinks=False):
-                continue
-            age = now - entry.stat(follow_symlinks=False).st_mtime
-        except OSError:
-            continue
-        if not (writer_gone(*writer) or age > STALE_AFTER):
-            continue
-        path = Path(entry.path)
-        if entry.name.endswith(".new"):
-            shutil.rmtree(path, ignore_errors=True)
-            continue
-        name = entry.name[1 : entry.name.rindex(".~bk-")]
-        target = path.with_name(name)
-        try:
-            if not os.path.lexists(target):
-                os.rename(path, target)  # killed between its two renames: the old run is back
-            elif target.is_dir():
-                _restore_user_files(path, target)
-        except OSError:
-            continue
 
 
 def _positive_int(name: str, value: Any) -> int | None:
@@ -898,11 +392,8 @@ def train(
         if value is not None:
             overrides[key] = value
     recipe = base.replace(**overrides) if overrides else base
-    if isinstance(validation, float) and not 0.0 < validation < 1.0:
-        raise RunError(
-            f"validation must be 'test', None or a fraction in (0, 1), got {validation!r}."
-        )
-    if validation not in ("test", None) and not isinstance(validation, float):
+    fraction = isinstance(validation, float)
+    if (validation not in ("test", None) and not fraction) or (fraction and not 0 < validation < 1):
         raise RunError(
             f"validation must be 'test', None or a fraction in (0, 1), got {validation!r}."
         )
@@ -1094,16 +585,8 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
         name for name in (RUN_FILE, MODEL_FILE, METRICS_FILE) if not (folder / name).is_file()
     ]
     if missing:
-        if (owner := _live_claim(folder)) is not None:
-            raise RunError(
-                f"{folder} is still being trained by brainkit train (process {owner[0]}); "
-                "wait until it has saved the run."
-            )
-        if _marker_owner(folder) is not None:
-            raise RunError(
-                f"{folder} holds no run: the brainkit train that claimed it was stopped before it "
-                "saved one. Train again (the next brainkit train may use the folder), or delete it."
-            )
+        if (why := unfinished_run(folder)) is not None:
+            raise RunError(why)
         raise RunError(f"{folder} is not a brainkit run: {', '.join(missing)} missing.")
     meta = _read_json(folder / RUN_FILE, dict)
     metrics = _read_json(folder / METRICS_FILE, dict)

@@ -1,9 +1,9 @@
 """The ``brainkit`` command line.
 
 Every command lives in a small module of this package and is added to one
-click group here. Command modules import only click at import time, so
-``brainkit --help`` stays fast; Keras is imported inside the commands that
-need it, after ``--backend`` has been applied.
+click group here, which turns brainkit's errors into one-line messages.
+Keras is imported by the commands that need it, after ``--backend`` has been
+applied; matplotlib when a figure is drawn.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import click
 from brainkit._version import __version__
 from brainkit.cli import archs, bench, data, hotdog, train
 from brainkit.errors import BrainkitError
-from brainkit.runtime import BackendError, use_backend
+from brainkit.runtime import use_backend
 
 __all__ = ["main"]
 
@@ -54,10 +54,7 @@ def main(backend: str | None) -> None:
       brainkit hotdog --ketchup --mustard --no-bun
     """
     if backend:
-        try:
-            use_backend(backend)
-        except BackendError as exc:
-            raise click.ClickException(str(exc)) from exc
+        use_backend(backend)  # a BackendError is told in one line by _Group
 
 
 for _module in (data, archs, train, hotdog, bench):

@@ -1,9 +1,4 @@
-"""``brainkit hotdog``: Rosenblatt's hot-dog perceptron from *Deep Learning Illustrated*, ch. 6.
-
-Like every command module, this one imports only click at start-up, so that
-``brainkit --help`` stays fast: :mod:`brainkit.perceptron` (NumPy) and its
-plots (matplotlib) are imported when the command runs.
-"""
+"""``brainkit hotdog``: Rosenblatt's hot-dog perceptron from *Deep Learning Illustrated*, ch. 6."""
 
 from __future__ import annotations
 
@@ -157,51 +152,48 @@ def hotdog(
             f"e.g. --weights {','.join(['6', '2', '3'][: len(names)])}.",
             param_hint="'--weights'",
         )
-    try:
-        if not (learn or xor):
-            p = P.Perceptron(
-                weights or P.BOOK_WEIGHTS, P.BOOK_THRESHOLD if threshold is None else threshold
-            )
-            x = [int(ketchup), int(mustard), int(bun)]
-            click.echo(f"{p.explain(x)}\n\nVerdict: {p.verdict(x).upper()}")
-            drawing: Any = (p, x)
-        else:
-            X, y = P.xor_data() if xor else P.hotdog_truth_table()
-            click.echo(
-                "Learning XOR (1 when exactly one input is 1) with Rosenblatt's perceptron rule."
-                if xor
-                else "Learning the hot-dog truth table (8 rows, labelled by the book's perceptron) "
-                "with Rosenblatt's perceptron rule."
-            )
-            if weights is None and threshold is not None and seed is None:
-                weights = (0.0,) * len(names)
-            result = P.train_perceptron(
-                X,
-                y,
-                learning_rate=learning_rate,
-                epochs=epochs,
-                seed=seed,
-                initial_weights=weights,
-                initial_bias=None if threshold is None else -threshold,
-            )
-            click.echo(
-                "After each mistake: w <- w + rate * (target - output) * x,  "
-                "b <- b + rate * (target - output)\n"
-            )
-            for u in result.updates:
-                click.echo("  " + u.describe(result.input_names))
-            if not result.updates:
-                click.echo("  (no updates: the starting weights already get every example right)")
-            click.echo(f"\n{result.summary()}\n")
-            click.echo(
-                "The learned perceptron on the data:"
-                if result.converged
-                else "The final weights on the data (NO marks a mistake):"
-            )
-            click.echo(P.format_table(result.perceptron, X, y, show_sigmoid=False))
-            drawing = result
-    except P.PerceptronError as exc:
-        raise click.ClickException(str(exc)) from exc
+    if not (learn or xor):
+        p = P.Perceptron(
+            weights or P.BOOK_WEIGHTS, P.BOOK_THRESHOLD if threshold is None else threshold
+        )
+        x = [int(ketchup), int(mustard), int(bun)]
+        click.echo(f"{p.explain(x)}\n\nVerdict: {p.verdict(x).upper()}")
+        drawing: Any = (p, x)
+    else:
+        X, y = P.xor_data() if xor else P.hotdog_truth_table()
+        click.echo(
+            "Learning XOR (1 when exactly one input is 1) with Rosenblatt's perceptron rule."
+            if xor
+            else "Learning the hot-dog truth table (8 rows, labelled by the book's perceptron) "
+            "with Rosenblatt's perceptron rule."
+        )
+        if weights is None and threshold is not None and seed is None:
+            weights = (0.0,) * len(names)
+        result = P.train_perceptron(
+            X,
+            y,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            seed=seed,
+            initial_weights=weights,
+            initial_bias=None if threshold is None else -threshold,
+        )
+        click.echo(
+            "After each mistake: w <- w + rate * (target - output) * x,  "
+            "b <- b + rate * (target - output)\n"
+        )
+        for u in result.updates:
+            click.echo("  " + u.describe(result.input_names))
+        if not result.updates:
+            click.echo("  (no updates: the starting weights already get every example right)")
+        click.echo(f"\n{result.summary()}\n")
+        click.echo(
+            "The learned perceptron on the data:"
+            if result.converged
+            else "The final weights on the data (NO marks a mistake):"
+        )
+        click.echo(P.format_table(result.perceptron, X, y, show_sigmoid=False))
+        drawing = result
     if plot is not None:
         fig = plot_decision_boundary(drawing) if learn or xor else plot_perceptron(*drawing)
         try:

@@ -13,7 +13,8 @@ from brainkit import architectures, training
 from brainkit.datasets import DataNotFoundError, load
 from brainkit.images import load_image
 from brainkit.run_figures import draw_into_run, write_run_figures
-from brainkit.training import RunError, check_image_data, reserve_run_folder, strict_json
+from brainkit.run_folders import RunError, reserve_run_folder
+from brainkit.training import check_image_data, strict_json
 from brainkit.viz.data import save_figure
 from brainkit.viz.predictions import plot_conversion
 

@@ -29,9 +29,6 @@ SAMPLE_SHA256: dict[str, str] = {
     "test_index": "1e40297845bca1475948f04b69ad0195e1bf3c3bebf68be88d9b0ac23c5db492",
 }
 
-_ROLES = ("x_train", "y_train", "x_test", "y_test")
-
-
 def array_digests(arrays: dict[str, np.ndarray]) -> dict[str, str]:
     """Return the SHA-256 of each array's bytes, keyed like ``arrays``."""
     return {
