@@ -115,6 +115,19 @@ def test_saved_run_round_trip(linear_run, sample):
     assert brainkit.predict(loaded, sample.x_test[7]).label == brainkit.predict(linear_run, sample.x_test[7]).label
 
 
+def test_save_draws_figures_into_the_run(linear_run, tmp_path):
+    from brainkit.run_figures import draw_into_run
+
+    original = linear_run.path  # the module's fixture keeps its own folder
+    target = linear_run.save(tmp_path / "with-figures", figures=draw_into_run)
+    linear_run.path = original
+    names = {p.name for p in target.iterdir()}
+    assert {"learning_curves.png", "confusion_matrix.png", "weights.png", "model.keras"} <= names
+    with pytest.raises(RunError, match="figures must be a function"):
+        linear_run.save(tmp_path / "old-style", figures=True)
+    assert not (tmp_path / "old-style").exists()
+
+
 def test_save_never_overwrites_silently(linear_run, tmp_path):
     target = tmp_path / "run"
     linear_run.save(target)

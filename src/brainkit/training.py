@@ -185,6 +185,11 @@ class TrainResult:
             if figures is not None:
                 figures(self, staging)
 
+        if figures is not None and not callable(figures):
+            raise RunError(
+                f"figures must be a function that draws into the run folder, got {figures!r}: "
+                "use result.save(path, figures=brainkit.run_figures.draw_into_run)."
+            )
         write_run_folder(path, fill, overwrite)
         self.path = Path(path)
         return self.path
