@@ -15,8 +15,8 @@ installed here, and explains what a GPU, or several, would change.
 # Which backend, which devices
 # ----------------------------
 # :func:`brainkit.runtime.device_report` says what this process runs on: the
-# versions, the backend, the devices the backend sees and where the data is.
-# ``brainkit info`` prints the same on the command line.
+# versions, the backend and the devices the backend sees. ``brainkit info``
+# prints the same on the command line, and where each data set was found.
 import json
 import os
 import subprocess

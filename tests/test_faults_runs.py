@@ -376,7 +376,7 @@ elif where == "swap":
         if str(a).endswith(".new"):
             print("SAVING", flush=True); time.sleep(120)
         return real_replace(a, b)
-    training.os.replace = slow
+    os.replace = slow
 elif where == "restore":
     def slow(old, target):
         print("SAVING", flush=True); time.sleep(120)

@@ -1,7 +1,8 @@
 """The layers of brainkit hold: what may import what, read from the source itself.
 
-runtime -> datasets, run_folders -> architectures -> training -> viz, perceptron -> cli: a module
-imports only from its own package or from layers below it, at the top of the file,
+runtime -> datasets, run_folders -> architectures -> training -> testing, perceptron -> viz
+-> run_figures -> cli (LAYERS below): a module imports only from its own package or from
+layers below it, at the top of the file,
 without reaching into another package's private modules or names. Only third-party
 modules (Keras, its backends, matplotlib, PIL, ...) may be imported inside functions.
 """

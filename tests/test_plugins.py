@@ -381,3 +381,23 @@ def test_example_plugin_own_tests_pass_with_the_testing_helpers(installed_exampl
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "4 passed" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "conftest",
+    ["from brainkit.testing import architecture_check  # noqa: F401\n",
+     'pytest_plugins = ["brainkit.testing"]\n'],
+    ids=["imported", "plugin"],
+)  # fmt: skip
+def test_architecture_check_fixture_both_ways(tmp_path, conftest):
+    """The fixture is made on first use; pytest finds it imported or as a plugin module."""
+    (tmp_path / "conftest.py").write_text(conftest)
+    (tmp_path / "test_it.py").write_text(
+        "def test_linear(architecture_check):\n"
+        "    assert architecture_check('linear').ok\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0 and "1 passed" in out.stdout, out.stdout + out.stderr

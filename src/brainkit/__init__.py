@@ -37,12 +37,17 @@ __all__ = [
     "load_run",
     "perceptron",
     "predict",
+    "run_folders",
     "runtime",
+    "testing",
     "train",
+    "training",
     "viz",
 ]
 
-_SUBMODULES = {"architectures", "datasets", "perceptron", "runtime", "viz", "training"}
+_SUBMODULES = {
+    "architectures", "datasets", "perceptron", "run_folders", "runtime", "testing", "training", "viz"
+}  # fmt: skip
 _FUNCTIONS = {"train", "evaluate", "predict", "load_run"}  # from brainkit.training
 
 

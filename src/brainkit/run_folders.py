@@ -19,6 +19,7 @@ import errno
 import os
 import secrets
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,6 +77,12 @@ def _side_name(name: str, kind: str) -> str:
 
 
 def write_error(target: Path, exc: OSError, cli: bool = False) -> RunError:
+    """The :class:`RunError` for an ``OSError`` met while writing the run ``target``.
+
+    It names the file that failed and the fix: free space (a full disk), a folder
+    you can write (no permission, read-only), or another folder; ``cli`` words
+    the fix for ``brainkit train --out``.
+    """
     where = Path(exc.filename) if isinstance(exc.filename, (str, os.PathLike)) else target
     if ".~bk-" in where.parent.name:  # a file of the hidden copy being written: name the run's
         where = Path(target) / where.name
@@ -313,7 +320,22 @@ def reserve_run_folder(
     try:
         yield candidate
     finally:
-        _release(candidate, made)
+        with _no_interrupt():  # a second Ctrl-C must not leave the claim half removed
+            _release(candidate, made)
+
+
+@contextmanager
+def _no_interrupt() -> Iterator[None]:
+    """Hold Ctrl-C off while a short clean-up runs (it is ignored, not queued)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals go to the main thread anyway
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager

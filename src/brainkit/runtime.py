@@ -301,7 +301,7 @@ def enable_compile_cache() -> str | None:
     """Keep JAX's compiled programs on disk so that the next run skips compiling.
 
     :func:`import_keras` calls this on the JAX backend. It uses
-    ``<brainkit cache>/compiled/jax`` (see :func:`brainkit.datasets.cache_root`)
+    ``<brainkit cache>/compiled/jax`` (see :func:`cache_root`)
     unless a JAX compilation cache folder is configured already, and keeps
     every program, however quick to compile: a model's eager initializers
     compile a dozen small programs (~0.05 s each, ~0.8 s in all for the MLP),

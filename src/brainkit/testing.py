@@ -249,3 +249,7 @@ def __getattr__(name: str) -> Any:
     if name == "architecture_check":  # made on first use, as it needs pytest
         return _fixture()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:  # pytest finds a plugin module's fixtures through dir()
+    return sorted([*globals(), "architecture_check"])

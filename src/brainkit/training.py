@@ -185,6 +185,7 @@ class TrainResult:
             if figures is not None:
                 figures(self, staging)
 
+        figures = figures or None  # False, the old default, draws nothing
         if figures is not None and not callable(figures):
             raise RunError(
                 f"figures must be a function that draws into the run folder, got {figures!r}: "

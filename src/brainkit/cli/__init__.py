@@ -8,6 +8,8 @@ applied; matplotlib when a figure is drawn.
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from brainkit._version import __version__
@@ -26,6 +28,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except BrainkitError as exc:
             raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:  # click says "Aborted!"; another Ctrl-C must not cut the exit
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            raise
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         # Keep the order in which commands were added: the order of a lesson.
