@@ -30,6 +30,7 @@ __all__ = [
     "sweep_stale",
     "temp_prefix",
     "temp_writer",
+    "writable_dir",
     "writer_gone",
 ]
 
@@ -104,23 +105,20 @@ def sweep_stale(
     live writers are never touched. Never raises.
     """
     removed: list[Path] = []
-    host = host_tag()
     now = time.time()
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
-        match = _TEMP_RE.match(entry.name)
-        if match is None:
+        writer = temp_writer(entry.name)
+        if writer is None:
             continue
         try:
             if not entry.is_file(follow_symlinks=False):
                 continue
             age = now - entry.stat(follow_symlinks=False).st_mtime
-            pid, tag = int(match.group(1)), match.group(2)
-            dead = tag == host and not _pid_alive(pid)
-            if dead or age > max_age:
+            if writer_gone(*writer) or age > max_age:
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError:
@@ -156,3 +154,22 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def writable_dir(folder: Path) -> str | None:
+    """Create ``folder`` if needed and check that files can be written in it.
+
+    Returns None when it is usable, else the reason (e.g. ``"Permission denied"``).
+    The check creates and removes a file, as the permission bits alone do not
+    tell (root, ACLs, read-only mounts).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=temp_prefix("probe"), dir=folder)  # swept if killed here
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        if isinstance(exc, FileExistsError) or (folder.exists() and not folder.is_dir()):
+            return "it is a file, not a folder"
+        return exc.strerror or type(exc).__name__
+    return None

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from brainkit._atomic import writable_dir
 from brainkit._version import __version__
 from brainkit.errors import BrainkitError
 
@@ -323,7 +324,6 @@ def enable_compile_cache() -> str | None:
     if os.environ.get(COMPILE_CACHE_ENV, "").strip().lower() in ("0", "false", "no", "off"):
         return None
     import logging
-    import tempfile
 
     import jax
 
@@ -334,12 +334,7 @@ def enable_compile_cache() -> str | None:
     if current:
         return str(current)
     folder = cache_root() / "compiled" / "jax"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".brainkit-probe-", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError:  # read-only HOME, BRAINKIT_DATA naming a file, ...: compile every time
+    if writable_dir(folder) is not None:  # read-only HOME, BRAINKIT_DATA a file: compile each time
         return None
     jax.config.update("jax_compilation_cache_dir", str(folder))
     for option, value in (

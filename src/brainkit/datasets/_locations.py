@@ -20,7 +20,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from brainkit._atomic import temp_prefix
+from brainkit._atomic import writable_dir
 from brainkit.runtime import cache_root
 
 __all__ = [
@@ -98,25 +98,6 @@ def _note(key: str, message: str) -> None:
     if key not in _noted:
         _noted.add(key)
         _log.warning("%s", message)
-
-
-def writable_dir(folder: Path) -> str | None:
-    """Create ``folder`` if needed and check that files can be written in it.
-
-    Returns None when it is usable, else the reason (e.g. ``"Permission denied"``).
-    The check creates and removes a file, as the permission bits alone do not
-    tell (root, ACLs, read-only mounts).
-    """
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=temp_prefix("probe"), dir=folder)  # swept if killed here
-        os.close(fd)
-        os.unlink(name)
-    except OSError as exc:
-        if isinstance(exc, FileExistsError) or (folder.exists() and not folder.is_dir()):
-            return "it is a file, not a folder"
-        return exc.strerror or type(exc).__name__
-    return None
 
 
 def fallback_cache_root(create: bool = True) -> Path | None:
