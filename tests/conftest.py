@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated data cache, a local HTTP mirror, the real Fashion-MNIST, plugins."""
+"""Shared fixtures: the embedded sample, an isolated data cache, a local HTTP mirror, the real
+Fashion-MNIST, plugins."""
 
 from __future__ import annotations
 
@@ -13,6 +14,14 @@ from pathlib import Path
 import pytest
 
 FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """The embedded ``fashion_mnist_sample`` (loaded once per test module)."""
+    from brainkit import datasets
+
+    return datasets.load("fashion_mnist_sample")
 
 
 @pytest.fixture

@@ -6,16 +6,11 @@ import numpy as np
 import pytest
 
 import brainkit
-from brainkit import _fastfit, datasets, runtime
+from brainkit import _fastfit, runtime
 
 pytestmark = pytest.mark.backend
 
 FAST_PATH = {"jax": "jax-loop", "torch": "torch-loop", "tensorflow": "tf-loop"}
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return datasets.load("fashion_mnist_sample")
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,6 @@ import pytest
 from click.testing import CliRunner
 
 import brainkit
-from brainkit import datasets
 from brainkit._atomic import host_tag
 from brainkit.cli import main
 from brainkit.run_folders import WRITING_MARKER, RunError, check_run_folder, reserve_run_folder
@@ -112,11 +111,6 @@ def _strict_json(path: Path):
         raise ValueError(f"{path.name} holds {name}")
 
     return json.loads(path.read_text(), parse_constant=refuse)
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return datasets.load("fashion_mnist_sample")
 
 
 @pytest.fixture(scope="module")

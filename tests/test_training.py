@@ -12,15 +12,10 @@ import pytest
 from PIL import Image
 
 import brainkit
-from brainkit import datasets, runtime
+from brainkit import runtime
 from brainkit.training import Prediction, RunError
 
 pytestmark = pytest.mark.backend
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return datasets.load("fashion_mnist_sample")
 
 
 @pytest.fixture(scope="module")
