@@ -1,17 +1,7 @@
 """Rosenblatt's perceptron and the hot-dog detector of *Deep Learning Illustrated*, ch. 6.
 
-The book's perceptron weighs three yes/no inputs, **ketchup**, **mustard** and
-**bun**, by ``6``, ``2`` and ``3`` and says "hot dog" when the weighted sum is
-*strictly greater* than the threshold ``4`` (``1*6 + 1*2 + 0*3 = 8 > 4``). In
-the bias form that every library uses, ``z = w.x + b > 0`` with ``b = -threshold``.
-:class:`Perceptron` predicts, explains and learns (Rosenblatt's rule, every
-update recorded); :func:`xor_data` is what it cannot learn; :class:`SigmoidNeuron`
-and :func:`keras_neuron` replace the step by a smooth curve. The hot-dog table
-itself is :mod:`brainkit.datasets.hotdog`. Only the two Keras functions import Keras.
-
->>> p = Perceptron()                      # weights 6, 2, 3; threshold 4
->>> p.predict([1, 1, 0]), p.predict({"ketchup": 0, "mustard": 1, "bun": 0}), p.bias
-(1, 0, -4.0)
+Weights 6, 2, 3 for ketchup, mustard and bun: "hot dog" when ``w.x > 4``, i.e. ``w.x + b > 0``
+with ``b = -threshold``. Only :func:`keras_neuron` and :func:`train_keras_neuron` import Keras.
 """
 
 from __future__ import annotations
@@ -30,35 +20,16 @@ from brainkit.errors import BrainkitError
 from brainkit.runtime import import_keras, seed_everything
 
 __all__ = [
-    "BOOK_THRESHOLD",
-    "BOOK_WEIGHTS",
-    "CLASS_NAMES",
-    "HOTDOG_INPUTS",
-    "FitResult",
-    "Perceptron",
-    "PerceptronError",
-    "SigmoidNeuron",
-    "Update",
-    "format_table",
-    "hotdog_truth_table",
-    "is_linearly_separable",
-    "keras_neuron",
-    "load_hotdog_dataset",
-    "make_hotdog_data",
-    "sigmoid",
-    "step",
-    "train_keras_neuron",
-    "train_perceptron",
-    "xor_data",
+    "BOOK_THRESHOLD", "BOOK_WEIGHTS", "CLASS_NAMES", "HOTDOG_INPUTS", "FitResult", "Perceptron",
+    "PerceptronError", "SigmoidNeuron", "Update", "format_table", "hotdog_truth_table",
+    "is_linearly_separable", "keras_neuron", "load_hotdog_dataset", "make_hotdog_data",
+    "sigmoid", "step", "train_keras_neuron", "train_perceptron", "xor_data",
 ]
 
-#: The three inputs of the book's hot-dog detector, in order.
+# The book's detector: its inputs (in order), weights and threshold; the class names (0, 1).
 HOTDOG_INPUTS: tuple[str, ...] = hotdog.INPUT_NAMES
-#: The book's weights for ketchup, mustard and bun.
 BOOK_WEIGHTS: tuple[float, ...] = hotdog.WEIGHTS
-#: The book's threshold: "hot dog" when the weighted sum is strictly greater.
 BOOK_THRESHOLD: float = hotdog.THRESHOLD
-#: Class names of the hot-dog data set (label 0, label 1).
 CLASS_NAMES: tuple[str, str] = hotdog.CLASS_NAMES
 
 
@@ -66,18 +37,9 @@ class PerceptronError(BrainkitError, ValueError):
     """Bad weights, inputs or labels for a perceptron; the message names the fix."""
 
 
-# ----------------------------------------------------------------------------------- checks
-# Every argument is checked here, once, with a message that says what to give instead.
-
-
 def _number(
-    value: Any,
-    what: str,
-    *,
-    whole: bool = False,
-    low: float = -math.inf,
-    high: float = math.inf,
-    positive: bool = False,
+    value: Any, what: str, *, whole: bool = False, low: float = -math.inf,
+    high: float = math.inf, positive: bool = False,
 ) -> Any:
     """``value`` as a float (an int when ``whole``) in ``[low, high]``, > 0 if ``positive``."""
     kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
@@ -109,14 +71,18 @@ def _weights(weights: Any, names: Sequence[str] | None = None) -> np.ndarray:
     return w
 
 
+def _array(x: Any) -> np.ndarray:
+    """``np.asarray(x)``, or a 0-d object array for ragged rows (not a table of numbers)."""
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError):
+        return np.asarray(None)
+
+
 def _examples(
     x: Any, names: Sequence[str], what: str = "inputs", *, binary: bool = True
 ) -> tuple[np.ndarray, bool]:
-    """Check one example (a list or ``{name: value}``) or a table of them, one row each.
-
-    Returns the rows (2-D: ``uint8`` when ``binary``, else float) and whether
-    ``x`` was one example. ``binary`` asks for 0/1 values, else finite numbers.
-    """
+    """Check one example (a list or ``{name: value}``) or a table; return 2-D rows, and "one?"."""
     n, kind = len(names), "0 or 1 (or True/False)" if binary else "finite numbers"
     example = "[" + ", ".join("10"[i % 2] for i in range(n)) + "]"
     if isinstance(x, Mapping):
@@ -128,10 +94,7 @@ def _examples(
                 f"Give one value for each of: {', '.join(names)}."
             )
         x = [x[k] for k in names]
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError):  # ragged rows: not a table of numbers
-        arr = np.asarray(None)
+    arr = _array(x)
     if arr.dtype.kind not in "biuf":  # text, None, objects...
         raise PerceptronError(
             f"The {what} must be {kind}: a list of {n} values per example, got {x!r}. "
@@ -154,10 +117,7 @@ def _examples(
 
 def _labels(y: Any, m: int) -> np.ndarray:
     """Check 0/1 labels, one per example."""
-    try:
-        arr = np.asarray(y)
-    except ValueError:  # ragged
-        arr = np.asarray(None)
+    arr = _array(y)
     ok = arr.ndim == 1 and arr.dtype.kind in "biuf" and len(arr) == m
     if not (ok and np.isin(arr, (0, 1)).all()):
         raise PerceptronError(
@@ -168,10 +128,7 @@ def _labels(y: Any, m: int) -> np.ndarray:
 
 def _width(X: Any) -> int:
     """The number of columns of a non-empty table of examples."""
-    try:
-        shape = np.shape(X)
-    except ValueError:  # ragged
-        shape = ()
+    shape = _array(X).shape
     if len(shape) != 2 or 0 in shape:
         raise PerceptronError(f"X must be a table of examples, one row per example, got {X!r}.")
     return shape[1]
@@ -191,33 +148,23 @@ def _fmt_vec(values: Sequence[float] | np.ndarray) -> str:
     return "(" + ", ".join(_fmt(v) for v in values) + ")"
 
 
+def _paren(value: float) -> str:
+    """A number as a term of a sum: ``6``, or ``(-2.5)`` when negative."""
+    return f"({_fmt(value)})" if value < 0 else _fmt(value)
+
+
 def _scalar(out: np.ndarray) -> Any:
     """A Python number for a 0-d result, the array otherwise."""
     return out.item() if out.ndim == 0 else out
 
 
-# --------------------------------------------------------------------------- step and sigmoid
-
-
 def step(z: Any) -> Any:
-    """The perceptron's step: ``1`` where ``z = w.x + b > 0`` (strictly), else ``0``.
-
-    An ``int`` for a number ``z``, a ``uint8`` array for an array.
-    """
+    """The perceptron's step: 1 where ``z = w.x + b > 0`` (strictly), else 0 (int or uint8)."""
     return _scalar((np.asarray(z, dtype=float) > 0).astype(np.uint8))
 
 
 def sigmoid(z: Any) -> Any:
-    """The logistic sigmoid ``1 / (1 + exp(-z))`` of ``z = w.x + b``, without overflow.
-
-    A float for a number ``z``, an array for an array: between 0 and 1
-    (exactly 0 or 1 for very large ``|z|``), and ``0.5`` at ``z = 0``.
-
-    Examples
-    --------
-    >>> sigmoid(0.0), round(sigmoid(4.0), 3)     # ketchup + mustard, no bun: z = 8 - 4
-    (0.5, 0.982)
-    """
+    """The logistic sigmoid ``1 / (1 + exp(-z))`` of ``z = w.x + b`` (0.5 at 0), no overflow."""
     try:
         arr = np.asarray(z, dtype=float)
     except (TypeError, ValueError):
@@ -225,25 +172,13 @@ def sigmoid(z: Any) -> Any:
     return _scalar(0.5 * (1.0 + np.tanh(0.5 * arr)))  # the same curve; tanh cannot overflow
 
 
-# --------------------------------------------------------------------------- learning records
-
-
 @dataclass(frozen=True)
 class Update:
     """One change of the weights by Rosenblatt's rule, made after a mistake.
 
-    Attributes
-    ----------
-    epoch : int
-        Pass over the data, counting from 1.
-    index : int
-        Row of the example in ``X``, counting from 0.
-    inputs : tuple of int
-        The example's 0/1 inputs.
-    target, prediction : int
-        The right answer, and what the perceptron said (never the same).
-    weights_before, bias_before, weights_after, bias_after : tuple of float, float
-        Weights and bias before and after the update (the threshold is ``-bias``).
+    In pass ``epoch`` (from 1), example ``index`` (its row in ``X``, from 0) with 0/1 ``inputs``
+    was ``target`` but the perceptron said ``prediction``; weights and bias went from
+    ``weights_before``, ``bias_before`` to ``weights_after``, ``bias_after`` (threshold = -bias).
     """
 
     epoch: int
@@ -279,29 +214,19 @@ class FitResult:
 
     Attributes
     ----------
-    converged : bool
-        True when an epoch went by without a single mistake.
-    epochs_run : int
-        Epochs run, including that last mistake-free one.
-    updates : tuple of Update
-        Every update, in order; :meth:`replay` re-applies them.
-    errors_per_epoch : tuple of int
-        Mistakes (= updates) in each epoch.
+    converged, epochs_run : bool, int
+        Whether an epoch went by without a mistake; the epochs run, including that one.
+    updates, errors_per_epoch : tuple of Update, tuple of int
+        Every update, in order (:meth:`replay` re-applies them); mistakes in each epoch.
     initial_weights, initial_bias, weights, bias : tuple of float, float
         Weights and bias at the start and at the end.
     learning_rate : float
         The step size of the rule.
-    X, y : numpy.ndarray
-        The examples and labels learned from.
-    input_names : tuple of str
-        Names of the inputs.
-    cycled : bool
-        True when the weights at the start of an epoch were those at the start
-        of an earlier one: the rule would repeat the same updates forever, so
-        learning stopped. That happens exactly when no straight line (plane)
-        separates the classes, e.g. for XOR.
-    cycle_epochs : tuple of int or None
-        ``(first, again)``: the epochs at whose start the same weights were seen.
+    X, y, input_names : numpy.ndarray, numpy.ndarray, tuple of str
+        The examples and labels learned from, and the names of the inputs.
+    cycled, cycle_epochs : bool, (int, int) or None
+        Whether epoch ``again`` started with the weights of epoch ``first`` (``cycle_epochs =
+        (first, again)``): the rule would cycle forever, as when no line separates XOR.
     """
 
     converged: bool
@@ -340,13 +265,10 @@ class FitResult:
         return [(self.initial_weights, self.initial_bias), *after]
 
     def replay(self) -> Iterator[tuple[Update, np.ndarray, float]]:
-        """Re-apply the rule ``w += lr * (target - prediction) * x`` update by update.
+        """Re-apply the rule ``w += lr * (target - prediction) * x``, update by update.
 
-        Yields
-        ------
-        (Update, numpy.ndarray, float)
-            Each update with the weights and bias recomputed from the start;
-            they match ``update.weights_after`` and ``update.bias_after``.
+        Yields each ``(update, weights, bias)``, the weights and bias recomputed from the start:
+        they match ``update.weights_after`` and ``update.bias_after``.
         """
         w, b = np.array(self.initial_weights), self.initial_bias
         for u in self.updates:
@@ -356,42 +278,38 @@ class FitResult:
 
     def summary(self) -> str:
         """A few lines saying how learning went, for people."""
-        n = len(self.updates)
-        lines = [
-            f"Started from w = {_fmt_vec(self.initial_weights)}, b = {_fmt(self.initial_bias)}; "
-            f"learning rate {_fmt(self.learning_rate)}.",
-            f"Mistakes per epoch: {', '.join(map(str, self.errors_per_epoch))}.",
-        ]
+        n, last = len(self.updates), self.epochs_run
         if self.converged:
-            lines.append(
-                f"Converged: epoch {self.epochs_run} made no mistakes ({n} update"
-                f"{'s' * (n != 1)} in all). Learned w = {_fmt_vec(self.weights)}, "
-                f"b = {_fmt(self.bias)} (threshold {_fmt(-self.bias)})."
+            outcome = (
+                f"Converged: epoch {last} made no mistakes ({n} update{'s' * (n != 1)} in all). "
+                f"Learned w = {_fmt_vec(self.weights)}, b = {_fmt(self.bias)} "
+                f"(threshold {_fmt(-self.bias)})."
             )
         elif self.cycle_epochs:
             first, again = self.cycle_epochs
-            lines.append(
+            outcome = (
                 f"Did NOT converge: the weights at the start of epoch {again} are the same as at "
                 f"the start of epoch {first}, so the rule would repeat the same mistakes forever. "
                 "No straight line separates these examples: one perceptron cannot learn them."
             )
         else:
-            lines.append(
-                f"Did NOT converge in {self.epochs_run} epochs: epoch {self.epochs_run} still "
-                f"made {self.errors_per_epoch[-1]} mistake(s). Try more epochs."
+            outcome = (
+                f"Did NOT converge in {last} epochs: epoch {last} still made "
+                f"{self.errors_per_epoch[-1]} mistake(s). Try more epochs."
             )
-        return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- the perceptron
+        return (
+            f"Started from w = {_fmt_vec(self.initial_weights)}, b = {_fmt(self.initial_bias)}; "
+            f"learning rate {_fmt(self.learning_rate)}.\n"
+            f"Mistakes per epoch: {', '.join(map(str, self.errors_per_epoch))}.\n{outcome}"
+        )
 
 
 class Perceptron:
     """Rosenblatt's perceptron on 0/1 inputs: 1 when ``w.x > threshold``, else 0.
 
-    Every method that takes inputs takes one example (``n_inputs`` 0/1 values,
-    or a ``{name: 0/1}`` dict) or a batch (one row per example); True/False
-    count as 1/0. One example gives a Python number, a batch an array.
+    Methods take one example (``n_inputs`` 0/1 values or a ``{name: 0/1}`` dict; True/False
+    count as 1/0) and give a Python number, or a batch (one row per example) and give an array.
+    Bad weights, threshold or names raise :class:`PerceptronError`.
 
     Parameters
     ----------
@@ -400,31 +318,15 @@ class Perceptron:
     threshold : float
         Output 1 only when the weighted sum is *strictly greater*. Default ``4``.
     input_names : sequence of str, optional
-        A name per input. Default: ``("ketchup", "mustard", "bun")`` for three
-        inputs, ``("x1", "x2", ...)`` otherwise.
+        Different names, one per input. Default: ketchup, mustard, bun for 3 inputs, else x1, ...
     verdicts : (str, str), optional
-        Words for output 0 and 1. Default ``("not a hot dog", "hot dog")`` for
-        the hot-dog inputs, else ``("output 0", "output 1")``.
-
-    Raises
-    ------
-    PerceptronError
-        For weights or a threshold that are not finite numbers, or names that
-        are not one per weight and all different.
-
-    Examples
-    --------
-    >>> p = Perceptron()
-    >>> p.weighted_sum([1, 1, 0]), p.predict([[1, 1, 0], [0, 1, 0]]).tolist()
-    (8.0, [1, 0])
+        Words for 0 and 1. Default: "not a hot dog", "hot dog" for the hot-dog inputs, else
+        "output 0", "output 1".
     """
 
     def __init__(
-        self,
-        weights: Sequence[float] = BOOK_WEIGHTS,
-        threshold: float = BOOK_THRESHOLD,
-        input_names: Sequence[str] | None = None,
-        verdicts: tuple[str, str] | None = None,
+        self, weights: Sequence[float] = BOOK_WEIGHTS, threshold: float = BOOK_THRESHOLD,
+        input_names: Sequence[str] | None = None, verdicts: tuple[str, str] | None = None,
     ) -> None:
         if input_names is None:
             input_names = _default_names(_weights(weights).size)
@@ -451,12 +353,12 @@ class Perceptron:
 
     @property
     def threshold(self) -> float:
-        """The threshold the weighted sum must exceed."""
+        """The threshold ``w.x`` must exceed."""
         return self._threshold
 
     @property
     def bias(self) -> float:
-        """The bias ``b = -threshold``: output 1 when ``w.x + b > 0``."""
+        """``b = -threshold``: the output is 1 if ``w.x + b > 0``."""
         return -self._threshold
 
     @property
@@ -475,18 +377,11 @@ class Perceptron:
         return self._verdicts
 
     def __repr__(self) -> str:
-        return (
-            f"Perceptron(weights={_fmt_vec(self._weights)}, threshold={_fmt(self._threshold)}, "
-            f"input_names={self._names!r})"
-        )
+        w, t = _fmt_vec(self._weights), _fmt(self._threshold)
+        return f"Perceptron(weights={w}, threshold={t}, input_names={self._names!r})"
 
     def check_inputs(self, x: Any) -> np.ndarray:
-        """Return inputs checked, as 0/1 ``uint8`` values in input order.
-
-        Shape ``(n_inputs,)`` for one example, ``(N, n_inputs)`` for a batch; a
-        :class:`PerceptronError` says what is wrong (a value other than 0/1, the
-        wrong count, an unknown name) and what to give instead.
-        """
+        """Return inputs checked, as 0/1 ``uint8``, shape ``(n_inputs,)`` or ``(N, n_inputs)``."""
         rows, single = _examples(x, self._names)
         return rows[0] if single else rows
 
@@ -510,19 +405,7 @@ class Perceptron:
         return self._verdicts[out]
 
     def explain(self, inputs: Any) -> str:
-        """Walk through the arithmetic for one example, as the book does.
-
-        Examples
-        --------
-        >>> print(Perceptron().explain([1, 1, 0]))  # doctest: +NORMALIZE_WHITESPACE
-        Each input times its weight:
-          ketchup = 1  x  weight 6  =  6
-          mustard = 1  x  weight 2  =  2
-          bun     = 0  x  weight 3  =  0
-        Weighted sum: w.x = 6 + 2 + 0 = 8
-        Threshold form: 8 > 4 (the threshold), so the output is 1: hot dog.
-        Bias form: b = -threshold = -4, z = w.x + b = 8 + (-4) = 4; 4 > 0, so the output is 1: hot dog.
-        """
+        """Walk through the arithmetic for one example, as the book does."""
         x = self.check_inputs(inputs)
         if x.ndim != 1:
             raise PerceptronError("explain() walks through one example at a time; give one list.")
@@ -534,68 +417,47 @@ class Perceptron:
             f"  {name:<{wide[0]}} = {xi}  x  weight {w:>{wide[1]}}  =  {p:>{wide[2]}}"
             for name, xi, w, p in zip(self._names, x, ws, ps, strict=True)
         ]
-        terms = " + ".join(f"({p})" if p.startswith("-") else p for p in ps)
-        lines.append(f"Weighted sum: w.x = {terms} = {_fmt(total)}")
+        s, ts = _fmt(total), _fmt(t)
+        lines.append(f"Weighted sum: w.x = {' + '.join(map(_paren, products))} = {s}")
         if total > t:
-            cmp = f"{_fmt(total)} > {_fmt(t)} (the threshold)"
+            cmp = f"{s} > {ts} (the threshold)"
         elif total == t:
-            cmp = f"{_fmt(total)} equals the threshold {_fmt(t)}, which is not enough (it must be greater)"
+            cmp = f"{s} equals the threshold {ts}, which is not enough (it must be greater)"
         else:
-            cmp = f"{_fmt(total)} is not greater than the threshold {_fmt(t)}"
+            cmp = f"{s} is not greater than the threshold {ts}"
         out, z = int(total > t), total + b
         lines.append(f"Threshold form: {cmp}, so the output is {out}: {self._verdicts[out]}.")
         zcmp = f"{_fmt(z)} > 0" if z > 0 else f"{_fmt(z)} is not greater than 0"
         lines.append(
-            f"Bias form: b = -threshold = {_fmt(b)}, z = w.x + b = {_fmt(total)} + "
-            f"{f'({_fmt(b)})' if b < 0 else _fmt(b)} = {_fmt(z)}; {zcmp}, so the output is "
-            f"{int(z > 0)}: {self._verdicts[int(z > 0)]}."
+            f"Bias form: b = -threshold = {_fmt(b)}, z = w.x + b = {s} + {_paren(b)} = "
+            f"{_fmt(z)}; {zcmp}, so the output is {out}: {self._verdicts[out]}."
         )
         return "\n".join(lines)
 
     def fit(
-        self,
-        X: Any,
-        y: Any,
-        *,
-        learning_rate: float = 1.0,
-        epochs: int = 100,
-        seed: int | None = None,
-        initial_weights: Sequence[float] | None = None,
-        initial_bias: float | None = None,
-        shuffle: bool = False,
-        stop_on_cycle: bool = True,
+        self, X: Any, y: Any, *, learning_rate: float = 1.0, epochs: int = 100,
+        seed: int | None = None, initial_weights: Sequence[float] | None = None,
+        initial_bias: float | None = None, shuffle: bool = False, stop_on_cycle: bool = True,
     ) -> FitResult:
         """Learn weights and threshold with Rosenblatt's perceptron rule.
 
-        Example by example, the perceptron predicts ``yhat``; after a mistake
-        it nudges the weights and the bias, ``w <- w + learning_rate * (y - yhat) * x``
-        and ``b <- b + learning_rate * (y - yhat)`` (a right answer changes
-        nothing). Learning stops after the first epoch without a mistake, after
-        ``epochs`` epochs, or (``stop_on_cycle``) when the weights at the start
-        of an epoch repeat those at the start of an earlier one: the rule
-        would then cycle forever, which happens exactly when no line
-        separates the data. The learned weights replace this perceptron's.
+        After each mistake, ``w += learning_rate * (y - yhat) * x`` and ``b += learning_rate *
+        (y - yhat)``. Stops after an epoch without mistakes, after ``epochs``, or when the weights
+        repeat (see ``stop_on_cycle``). The learned weights replace this perceptron's.
 
         Parameters
         ----------
         X, y : array_like
-            0/1 examples, shape ``(N, n_inputs)``, and 0/1 labels, shape ``(N,)``.
-        learning_rate : float
-            Size of each nudge, > 0. Default 1.
-        epochs : int
-            At most this many passes over the data. Default 100.
+            0/1 examples, shape ``(N, n_inputs)``, and their 0/1 labels.
+        learning_rate, epochs : float, int
+            Size of each nudge (> 0); at most this many passes over the data.
         seed : int, optional
-            Start from random weights and bias, uniform in [-1, 1] and rounded
-            to 2 decimals, drawn with this seed (it also drives ``shuffle``).
-            Default: start from zeros, as in the classic presentation.
-        initial_weights : sequence of float, optional
-            Start from these weights instead.
-        initial_bias : float, optional
-            Start from this bias (default 0, or random with ``seed``).
-        shuffle : bool
-            Visit the examples in a new random order each epoch (no cycle check).
-        stop_on_cycle : bool
-            Stop as soon as the weights repeat (default true).
+            Start from random weights and bias in [-1, 1] (2 decimals); it also drives ``shuffle``.
+        initial_weights, initial_bias : sequence of float, float, optional
+            Start from these instead (default: zeros, or random with ``seed``).
+        shuffle, stop_on_cycle : bool
+            Visit the examples in a new random order each epoch; stop when an epoch starts with
+            an earlier epoch's weights (the rule would cycle forever; never when shuffling).
 
         Returns
         -------
@@ -610,9 +472,9 @@ class Perceptron:
         labels = _labels(y, len(rows))
         lr = _number(learning_rate, "learning_rate", positive=True)
         epochs = _number(epochs, "epochs", whole=True, low=1)
-        rng = np.random.default_rng(
-            None if seed is None else _number(seed, "seed", whole=True, low=0)
-        )
+        if seed is not None:
+            seed = _number(seed, "seed", whole=True, low=0)
+        rng = np.random.default_rng(seed)
         randomly = seed is not None and initial_weights is None
         w = np.round(rng.uniform(-1, 1, self.n_inputs), 2) if randomly else np.zeros(self.n_inputs)
         if initial_weights is not None:
@@ -633,19 +495,11 @@ class Perceptron:
                     continue
                 delta = lr * (target - prediction)
                 w_new, b_new = w + delta * rows[i], b + delta
-                updates.append(
-                    Update(
-                        epoch=epoch,
-                        index=int(i),
-                        inputs=tuple(rows[i].tolist()),
-                        target=target,
-                        prediction=prediction,
-                        weights_before=tuple(w.tolist()),
-                        bias_before=b,
-                        weights_after=tuple(w_new.tolist()),
-                        bias_after=b_new,
-                    )
-                )
+                updates.append(Update(
+                    epoch=epoch, index=int(i), inputs=tuple(rows[i].tolist()), target=target,
+                    prediction=prediction, weights_before=tuple(w.tolist()), bias_before=b,
+                    weights_after=tuple(w_new.tolist()), bias_after=b_new,
+                ))
                 w, b, errors = w_new, b_new, errors + 1
             errors_per_epoch.append(errors)
             state = tuple(np.round([*w, b], 9))
@@ -656,20 +510,10 @@ class Perceptron:
             seen[state] = epoch + 1
         self._weights, self._threshold = w, -b
         return FitResult(
-            converged=not errors,
-            epochs_run=epoch,
-            updates=tuple(updates),
-            errors_per_epoch=tuple(errors_per_epoch),
-            initial_weights=w0,
-            initial_bias=b0,
-            weights=tuple(w.tolist()),
-            bias=b,
-            learning_rate=lr,
-            X=rows,
-            y=labels,
-            input_names=self._names,
-            cycled=cycle is not None,
-            cycle_epochs=cycle,
+            converged=not errors, epochs_run=epoch, updates=tuple(updates),
+            errors_per_epoch=tuple(errors_per_epoch), initial_weights=w0, initial_bias=b0,
+            weights=tuple(w.tolist()), bias=b, learning_rate=lr, X=rows, y=labels,
+            input_names=self._names, cycled=cycle is not None, cycle_epochs=cycle,
         )
 
 
@@ -678,27 +522,17 @@ def train_perceptron(
 ) -> FitResult:
     """Make a perceptron as wide as the 0/1 examples ``X`` and :meth:`~Perceptron.fit` it to ``y``.
 
-    ``input_names`` default to the hot-dog names for 3 columns, ``x1, x2, ...``
-    otherwise; ``options`` are those of :meth:`Perceptron.fit` (``learning_rate``,
-    ``epochs``, ``seed``, ...). The learned perceptron is ``result.perceptron``.
-
-    Examples
-    --------
-    >>> train_perceptron(*hotdog_truth_table()).converged, train_perceptron(*xor_data()).converged
-    (True, False)
+    ``input_names``: as for :class:`Perceptron`; ``options``: those of :meth:`Perceptron.fit`.
+    The learned perceptron is ``result.perceptron``.
     """
     return Perceptron(np.zeros(_width(X)), 0.0, input_names).fit(X, y, **options)
-
-
-# ----------------------------------------------------------------------------------- data
 
 
 def hotdog_truth_table(perceptron: Perceptron | None = None) -> tuple[np.ndarray, np.ndarray]:
     """All 8 ketchup/mustard/bun combinations, ``uint8`` ``(8, 3)``, and their 0/1 labels.
 
-    Rows are in counting order ``000, 001, ..., 111``. With the book's weights
-    (the default) a hot dog is "ketchup, or mustard with a bun"; pass a
-    3-input ``perceptron`` to label the rows with yours instead.
+    Rows in counting order ``000, ..., 111``, labelled by the book's perceptron ("ketchup, or
+    mustard with a bun"), or by ``perceptron`` (3 inputs) if given.
     """
     X, y = hotdog.truth_table()
     return X, y if perceptron is None else np.asarray(perceptron.predict(X), dtype=np.uint8)
@@ -709,20 +543,17 @@ def make_hotdog_data(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A larger, noisier hot-dog data set: ``X`` ``(n, 3)`` and ``y`` ``(n,)``, both ``uint8``.
 
-    Each example has random 0/1 ketchup, mustard and bun and is labelled by the
-    book's perceptron (or ``perceptron``); then ``round(noise * n)`` labels,
-    chosen at random, are flipped, as if some judges had made mistakes. With
-    ``noise > 0`` the data are usually no longer linearly separable, so the
-    perceptron rule does not converge on them.
+    Random 0/1 inputs labelled by the book's perceptron; then ``round(noise * n)`` random labels
+    are flipped, so with ``noise > 0`` the perceptron rule usually does not converge.
 
     Parameters
     ----------
     n : int
-        Number of examples (>= 1). Default 200.
+        Number of examples (>= 1).
     noise : float
-        Fraction of labels to flip, from 0 to 0.5. Default 0.1.
+        Fraction of labels to flip, from 0 to 0.5.
     seed : int, optional
-        Random seed; the same seed gives the same data. Default 0.
+        Random seed; the same seed gives the same data.
     perceptron : Perceptron, optional
         A 3-input perceptron to label with instead of the book's.
     """
@@ -737,13 +568,9 @@ def make_hotdog_data(
 
 
 def xor_data() -> tuple[np.ndarray, np.ndarray]:
-    """XOR, 1 when exactly one of two inputs is 1: ``X`` ``00, 01, 10, 11`` and ``y`` ``0, 1, 1, 0``.
+    """XOR, 1 when exactly one of two inputs is 1: ``X`` 00, 01, 10, 11 and ``y`` 0, 1, 1, 0.
 
-    No single perceptron can learn it: its one straight line through the input
-    square cannot put ``(0, 1)`` and ``(1, 0)`` on one side and ``(0, 0)`` and
-    ``(1, 1)`` on the other (the "1" rows need ``w1 + w2 > 2 * threshold``,
-    the "0" rows ``w1 + w2 <= threshold`` and ``0 <= threshold``). Minsky and
-    Papert's 1969 point; see :func:`is_linearly_separable`.
+    No straight line separates it, so no single perceptron can learn it (Minsky, Papert 1969).
     """
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.uint8)
     return X, np.array([0, 1, 1, 0], dtype=np.uint8)
@@ -752,15 +579,8 @@ def xor_data() -> tuple[np.ndarray, np.ndarray]:
 def is_linearly_separable(X: Any, y: Any, *, max_epochs: int = 10_000) -> bool:
     """Whether one perceptron can classify the 0/1 examples ``X`` with labels ``y`` perfectly.
 
-    Runs the perceptron rule from zero weights with learning rate 1: on 0/1
-    data it either finishes an epoch without mistakes (separable) or comes
-    back to the weights of an earlier epoch (not separable). ``max_epochs`` is
-    a safety limit, never reached for small 0/1 tables.
-
-    Examples
-    --------
-    >>> is_linearly_separable(*hotdog_truth_table()), is_linearly_separable(*xor_data())
-    (True, False)
+    Runs the perceptron rule until an epoch has no mistakes (separable) or the weights of an
+    earlier epoch come back (not); ``max_epochs`` is a safety limit.
     """
     result = train_perceptron(X, y, epochs=max_epochs)
     if not (result.converged or result.cycled):  # pragma: no cover
@@ -777,10 +597,8 @@ def format_table(
     ----------
     perceptron : Perceptron, optional
         Default: the book's.
-    X : array_like, optional
-        Examples; default all 0/1 combinations of the perceptron's inputs.
-    y : array_like, optional
-        Targets; adds "target" and "right?" columns.
+    X, y : array_like, optional
+        Examples (default: all 0/1 combinations) and targets (add "target" and "right?" columns).
     show_sigmoid : bool
         Add the sigmoid neuron's output ``sigmoid(z)`` for comparison.
     """
@@ -803,37 +621,21 @@ def format_table(
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in table)
 
 
-# --------------------------------------------------------------------------- sigmoid neuron
-
-
 class SigmoidNeuron:
     """A neuron with the perceptron's weights and bias but a smooth output, ``sigmoid(w.x + b)``.
 
-    Where the perceptron jumps from 0 to 1 at ``z = 0``, the sigmoid neuron
-    slides through ``0.5`` there, so small weight changes make small output
-    changes: what lets gradient descent train networks. Its inputs may be any
-    finite numbers, not only 0/1.
+    Its inputs may be any finite numbers, not only 0/1.
 
     Parameters
     ----------
-    weights : sequence of float
-        Default: the book's ``(6, 2, 3)``.
-    bias : float
-        Default ``-4`` (the book's threshold 4).
+    weights, bias : sequence of float, float
+        Default: the book's ``(6, 2, 3)`` and ``-4`` (threshold 4).
     input_names : sequence of str, optional
         As for :class:`Perceptron`.
-
-    Examples
-    --------
-    >>> n = SigmoidNeuron()
-    >>> round(n.output([1, 1, 0]), 3), n.predict([1, 1, 0])        # z = 8 - 4 = 4
-    (0.982, 1)
     """
 
     def __init__(
-        self,
-        weights: Sequence[float] = BOOK_WEIGHTS,
-        bias: float = -BOOK_THRESHOLD,
+        self, weights: Sequence[float] = BOOK_WEIGHTS, bias: float = -BOOK_THRESHOLD,
         input_names: Sequence[str] | None = None,
     ) -> None:
         self._p = Perceptron(weights, -_number(bias, "The bias"), input_names)  # its checks
@@ -859,10 +661,8 @@ class SigmoidNeuron:
         return self._p.input_names
 
     def __repr__(self) -> str:
-        return (
-            f"SigmoidNeuron(weights={_fmt_vec(self.weights)}, bias={_fmt(self.bias)}, "
-            f"input_names={self.input_names!r})"
-        )
+        w, b = _fmt_vec(self.weights), _fmt(self.bias)
+        return f"SigmoidNeuron(weights={w}, bias={b}, input_names={self.input_names!r})"
 
     def z(self, x: Any) -> Any:
         """Return ``z = w.x + b`` (a float for one example, an array for a batch)."""
@@ -892,31 +692,24 @@ class SigmoidNeuron:
 
 
 def keras_neuron(
-    weights: Sequence[float] | None = BOOK_WEIGHTS,
-    bias: float | None = -BOOK_THRESHOLD,
-    *,
-    n_inputs: int | None = None,
-    seed: int | None = None,
-    learning_rate: float = 0.1,
+    weights: Sequence[float] | None = BOOK_WEIGHTS, bias: float | None = -BOOK_THRESHOLD, *,
+    n_inputs: int | None = None, seed: int | None = None, learning_rate: float = 0.1,
 ) -> Any:
     """The sigmoid neuron as a one-unit Keras model, compiled with Adam and binary cross-entropy.
 
-    The model is ``keras.Sequential([keras.Input((n,)), keras.layers.Dense(1,
-    activation="sigmoid")])``: ``model.predict(X)`` equals ``SigmoidNeuron(weights, bias).output(X)``.
+    A ``Dense(1, activation="sigmoid")`` layer: ``model.predict(X)`` equals
+    ``SigmoidNeuron(weights, bias).output(X)``.
 
     Parameters
     ----------
-    weights : sequence of float or None
-        The Dense layer's kernel (default: the book's 6, 2, 3). ``None`` keeps
-        Keras's random start, and bias 0.
-    bias : float or None
-        The Dense layer's bias (default -4); ignored when ``weights`` is None.
+    weights, bias : sequence of float or None, float or None
+        The Dense layer's kernel and bias; ``weights=None`` keeps Keras's random start, bias 0.
     n_inputs : int, optional
         Number of inputs when ``weights`` is None (default 3).
     seed : int, optional
         Seed Keras's random numbers first, for a reproducible random start.
     learning_rate : float
-        Adam's learning rate for training. Default 0.1.
+        Adam's learning rate for training.
 
     Returns
     -------
@@ -940,13 +733,8 @@ def keras_neuron(
 
 
 def train_keras_neuron(
-    X: Any = None,
-    y: Any = None,
-    *,
-    epochs: int = 300,
-    seed: int | None = 0,
-    learning_rate: float = 0.1,
-    verbose: int = 0,
+    X: Any = None, y: Any = None, *, epochs: int = 300, seed: int | None = 0,
+    learning_rate: float = 0.1, verbose: int = 0,
 ) -> tuple[Any, float]:
     """Train a one-unit sigmoid Keras model (:func:`keras_neuron`) by gradient descent.
 
@@ -955,13 +743,11 @@ def train_keras_neuron(
     X, y : array_like, optional
         Examples (any finite numbers) and 0/1 labels; default :func:`hotdog_truth_table`.
     epochs : int
-        Full-batch training steps. Default 300.
-    seed : int, optional
-        Seed for the random start. Default 0.
-    learning_rate : float
-        Adam's learning rate. Default 0.1.
+        Full-batch training steps.
+    seed, learning_rate : int or None, float
+        As for :func:`keras_neuron`: the random start's seed and Adam's learning rate.
     verbose : int
-        Keras's ``verbose`` for ``fit``. Default 0 (silent).
+        Keras's ``verbose`` for ``fit`` (0: silent).
 
     Returns
     -------

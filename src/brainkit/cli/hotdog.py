@@ -19,18 +19,13 @@ def _weights(ctx: click.Context, param: click.Parameter, value: str | None) -> A
     """Turn ``"6,2,3"`` into ``(6.0, 2.0, 3.0)``; the count is checked by the command."""
     if value is None:
         return None
-    weights = []
+    weights, fix = [], "give numbers separated by commas, e.g. 6,2,3."
     for part in (p.strip() for p in value.split(",")):
-        if not part:
-            raise click.BadParameter(
-                f"{value!r} has an empty entry; give numbers separated by commas, e.g. 6,2,3."
-            )
         try:
             weights.append(float(part))
         except ValueError:
-            raise click.BadParameter(
-                f"{part!r} is not a number; give numbers separated by commas, e.g. 6,2,3."
-            ) from None
+            wrong = f"{part!r} is not a number" if part else f"{value!r} has an empty entry"
+            raise click.BadParameter(f"{wrong}; {fix}") from None
         if not math.isfinite(weights[-1]):
             raise click.BadParameter(f"{part!r} is not a finite number; e.g. 6,2,3.")
     return tuple(weights)
@@ -45,14 +40,19 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> 
 def _picture(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     from matplotlib.figure import Figure
 
-    if (
-        value is not None
-        and value.suffix.lower().lstrip(".") not in Figure().canvas.get_supported_filetypes()
-    ):
+    suffix = "" if value is None else value.suffix.lower().lstrip(".")
+    if value is not None and suffix not in Figure().canvas.get_supported_filetypes():
         raise click.BadParameter(
             f"cannot save a picture as {value.name!r}; end the name with .png (or .svg, .pdf)."
         )
     return value
+
+
+def _save(fig: Any, path: Path) -> None:
+    try:
+        click.echo(f"wrote {save_figure(fig, path)}")
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"Could not save the picture to {path}: {exc}") from exc
 
 
 @click.command("hotdog")
@@ -60,22 +60,17 @@ def _picture(ctx: click.Context, param: click.Parameter, value: Path | None) -> 
 @click.option("--mustard/--no-mustard", default=False, help="Is there mustard? (default: no)")
 @click.option("--bun/--no-bun", default=False, help="Is there a bun? (default: no)")
 @click.option(
-    "--weights",
-    callback=_weights,
-    metavar="W1,W2,W3",
+    "--weights", callback=_weights, metavar="W1,W2,W3",
     help="Weights for ketchup, mustard, bun. Default: the book's 6,2,3. "
     "With --learn: the starting weights (default: zeros, or random with --seed).",
 )
 @click.option(
-    "--threshold",
-    type=float,
-    callback=_finite,
+    "--threshold", type=float, callback=_finite,
     help="Output 1 when the weighted sum is strictly greater than this. Default: 4. "
     "With --learn: the starting threshold, i.e. minus the starting bias (default 0).",
 )
 @click.option(
-    "--learn",
-    is_flag=True,
+    "--learn", is_flag=True,
     help="Learn weights from the 8-row truth table with Rosenblatt's rule "
     "(--ketchup/--mustard/--bun are not used).",
 )
@@ -83,55 +78,36 @@ def _picture(ctx: click.Context, param: click.Parameter, value: Path | None) -> 
     "--xor", is_flag=True, help="Try to learn XOR instead (implies --learn): a perceptron cannot."
 )
 @click.option(
-    "--epochs",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
+    "--epochs", type=click.IntRange(min=1), default=100, show_default=True,
     help="With --learn: at most this many passes over the data.",
 )
 @click.option(
-    "--learning-rate",
-    type=float,
-    default=1.0,
-    show_default=True,
+    "--learning-rate", type=float, default=1.0, show_default=True,
     help="With --learn: size of each nudge (> 0).",
 )
 @click.option(
-    "--seed",
-    type=click.IntRange(min=0),
+    "--seed", type=click.IntRange(min=0),
     help="With --learn: start from random weights drawn with this seed.",
 )
 @click.option(
-    "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
-    callback=_picture,
+    "--plot", type=click.Path(dir_okay=False, path_type=Path), callback=_picture,
     metavar="PATH.png",
-    help="Save a picture: the perceptron diagram, or with --learn the decision boundary while learning.",
+    help="Save a picture: the perceptron diagram, or with --learn the decision boundary "
+    "while learning.",
 )
 def hotdog(
-    ketchup: bool,
-    mustard: bool,
-    bun: bool,
-    weights: tuple[float, ...] | None,
-    threshold: float | None,
-    learn: bool,
-    xor: bool,
-    epochs: int,
-    learning_rate: float,
-    seed: int | None,
-    plot: Path | None,
+    ketchup: bool, mustard: bool, bun: bool, weights: tuple[float, ...] | None,
+    threshold: float | None, learn: bool, xor: bool, epochs: int, learning_rate: float,
+    seed: int | None, plot: Path | None,
 ) -> None:
     """Ask the hot-dog perceptron of Deep Learning Illustrated (ch. 6).
 
-    Three yes/no inputs, ketchup, mustard and bun, weighted 6, 2 and 3:
-    "hot dog" when the weighted sum is strictly greater than the threshold 4.
-    The command walks through the arithmetic, in the threshold form and in
-    the bias form z = w.x + b with b = -threshold.
+    Three yes/no inputs, ketchup, mustard and bun, weighted 6, 2 and 3: "hot dog" when the
+    weighted sum is strictly greater than the threshold 4. The command walks through the
+    arithmetic, in the threshold form and in the bias form z = w.x + b with b = -threshold.
 
-    With --learn it instead learns weights from the 8 possible inputs, labelled
-    by the book's perceptron, using Rosenblatt's rule (w += rate * (target -
-    output) * x after each mistake), and prints every update. --xor shows the
-    classic failure: no single perceptron can learn XOR.
+    With --learn it learns weights from the 8 possible inputs with Rosenblatt's rule and prints
+    every update. --xor shows the classic failure: no single perceptron can learn XOR.
 
     \b
     Examples:
@@ -141,65 +117,45 @@ def hotdog(
       brainkit hotdog --learn --seed 1 --plot learning.png
       brainkit hotdog --xor
     """
+    learn = learn or xor
     names = ("x1", "x2") if xor else P.HOTDOG_INPUTS
-    if (learn or xor) and not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise click.BadParameter(
-            "must be a number greater than 0, e.g. 1.", param_hint="'--learning-rate'"
-        )
+    if learn and not (math.isfinite(learning_rate) and learning_rate > 0):
+        hint = "'--learning-rate'"
+        raise click.BadParameter("must be a number greater than 0, e.g. 1.", param_hint=hint)
     if weights is not None and len(weights) != len(names):
+        n = len(names)
         raise click.BadParameter(
-            f"needs {len(names)} numbers, one per input ({', '.join(names)}), got {len(weights)}; "
-            f"e.g. --weights {','.join(['6', '2', '3'][: len(names)])}.",
-            param_hint="'--weights'",
+            f"needs {n} numbers, one per input ({', '.join(names)}), got {len(weights)}; "
+            f"e.g. --weights {','.join('623'[:n])}.", param_hint="'--weights'",
         )
-    if not (learn or xor):
-        p = P.Perceptron(
-            weights or P.BOOK_WEIGHTS, P.BOOK_THRESHOLD if threshold is None else threshold
-        )
+    if not learn:
+        t = P.BOOK_THRESHOLD if threshold is None else threshold
+        p = P.Perceptron(weights or P.BOOK_WEIGHTS, t)
         x = [int(ketchup), int(mustard), int(bun)]
         click.echo(f"{p.explain(x)}\n\nVerdict: {p.verdict(x).upper()}")
-        drawing: Any = (p, x)
-    else:
-        X, y = P.xor_data() if xor else P.hotdog_truth_table()
-        click.echo(
-            "Learning XOR (1 when exactly one input is 1) with Rosenblatt's perceptron rule."
-            if xor
-            else "Learning the hot-dog truth table (8 rows, labelled by the book's perceptron) "
-            "with Rosenblatt's perceptron rule."
-        )
-        if weights is None and threshold is not None and seed is None:
-            weights = (0.0,) * len(names)
-        result = P.train_perceptron(
-            X,
-            y,
-            learning_rate=learning_rate,
-            epochs=epochs,
-            seed=seed,
-            initial_weights=weights,
-            initial_bias=None if threshold is None else -threshold,
-        )
-        click.echo(
-            "After each mistake: w <- w + rate * (target - output) * x,  "
-            "b <- b + rate * (target - output)\n"
-        )
-        for u in result.updates:
-            click.echo("  " + u.describe(result.input_names))
-        if not result.updates:
-            click.echo("  (no updates: the starting weights already get every example right)")
-        click.echo(f"\n{result.summary()}\n")
-        click.echo(
-            "The learned perceptron on the data:"
-            if result.converged
-            else "The final weights on the data (NO marks a mistake):"
-        )
-        click.echo(P.format_table(result.perceptron, X, y, show_sigmoid=False))
-        drawing = result
+        if plot is not None:
+            _save(plot_perceptron(p, x), plot)
+        return
+    X, y = P.xor_data() if xor else P.hotdog_truth_table()
+    data = "the hot-dog truth table (8 rows, labelled by the book's perceptron)"
+    data = "XOR (1 when exactly one input is 1)" if xor else data
+    click.echo(f"Learning {data} with Rosenblatt's perceptron rule.")
+    result = P.train_perceptron(
+        X, y, learning_rate=learning_rate, epochs=epochs, seed=seed, initial_weights=weights,
+        initial_bias=None if threshold is None else -threshold,
+    )
+    rule = "w <- w + rate * (target - output) * x,  b <- b + rate * (target - output)"
+    click.echo(f"After each mistake: {rule}\n")
+    for u in result.updates:
+        click.echo("  " + u.describe(result.input_names))
+    if not result.updates:
+        click.echo("  (no updates: the starting weights already get every example right)")
+    click.echo(f"\n{result.summary()}\n")
+    done = "The learned perceptron on the data:"
+    click.echo(done if result.converged else "The final weights on the data (NO marks a mistake):")
+    click.echo(P.format_table(result.perceptron, X, y, show_sigmoid=False))
     if plot is not None:
-        fig = plot_decision_boundary(drawing) if learn or xor else plot_perceptron(*drawing)
-        try:
-            click.echo(f"wrote {save_figure(fig, plot)}")
-        except (OSError, ValueError) as exc:
-            raise click.ClickException(f"Could not save the picture to {plot}: {exc}") from exc
+        _save(plot_decision_boundary(result), plot)
 
 
 COMMANDS = [hotdog]

@@ -1,11 +1,4 @@
-"""The hot-dog truth table of *Deep Learning Illustrated*, ch. 6: embedded, no download.
-
-Three yes/no inputs, ketchup, mustard and bun, labelled by the book's
-perceptron: weights 6, 2 and 3, "hot dog" when the weighted sum is strictly
-greater than the threshold 4. That makes a hot dog "ketchup, or mustard with
-a bun". Load it with ``datasets.load("hotdog")``; :mod:`brainkit.perceptron`
-is the neuron that learns it.
-"""
+"""The hot-dog truth table of *Deep Learning Illustrated*, ch. 6 (the book's labels)."""
 
 from __future__ import annotations
 
@@ -17,12 +10,7 @@ import numpy as np
 from brainkit.datasets._base import Dataset
 
 __all__ = [
-    "CLASS_NAMES",
-    "DESCRIPTION",
-    "INPUT_NAMES",
-    "THRESHOLD",
-    "WEIGHTS",
-    "load_hotdog_dataset",
+    "CLASS_NAMES", "DESCRIPTION", "INPUT_NAMES", "THRESHOLD", "WEIGHTS", "load_hotdog_dataset",
     "truth_table",
 ]
 
@@ -45,42 +33,30 @@ def truth_table() -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    X : numpy.ndarray
-        ``uint8``, shape ``(8, 3)``, rows in counting order ``000, 001, ..., 111``.
-    y : numpy.ndarray
-        ``uint8``, shape ``(8,)``: 1 when ``X @ WEIGHTS > THRESHOLD`` (hot dog).
+    (numpy.ndarray, numpy.ndarray)
+        ``X``, ``uint8`` ``(8, 3)``, rows in counting order ``000, 001, ..., 111``, and ``y``,
+        ``uint8`` ``(8,)``: 1 when ``X @ WEIGHTS > THRESHOLD`` (hot dog).
     """
     X = np.array(list(itertools.product((0, 1), repeat=3)), dtype=np.uint8)
     return X, (X @ np.array(WEIGHTS) > THRESHOLD).astype(np.uint8)
 
 
 def load_hotdog_dataset(**_ignored: Any) -> Dataset:
-    """The hot-dog truth table as a :class:`~brainkit.datasets.Dataset`.
+    """The hot-dog truth table as a :class:`~brainkit.datasets.Dataset`, embedded (no download).
 
-    Both the training and the test part are the 8 rows of :func:`truth_table`
-    (there is nothing else to test on).
-
-    Parameters
-    ----------
-    **_ignored
-        The keywords :func:`brainkit.datasets.load` passes to every loader
-        (``data_dir``, ``download``, ...); the table is embedded, so they do nothing.
+    Both the training and the test part are the 8 rows of :func:`truth_table`. The keywords
+    :func:`brainkit.datasets.load` gives every loader (``data_dir``, ...) are ignored.
 
     Returns
     -------
     Dataset
-        ``name="hotdog"``, ``class_names=("not hot dog", "hot dog")``, ``source="embedded"``;
-        ``extra`` holds the input names, weights and threshold.
+        ``name="hotdog"``, ``source="embedded"``; ``extra`` holds the input names, weights and
+        threshold.
     """
     X, y = truth_table()
     return Dataset(
-        name="hotdog",
-        x_train=X,
-        y_train=y,
-        x_test=X.copy(),
-        y_test=y.copy(),
-        class_names=CLASS_NAMES,
-        source="embedded",
+        name="hotdog", x_train=X, y_train=y, x_test=X.copy(), y_test=y.copy(),
+        class_names=CLASS_NAMES, source="embedded",
         description=f"{DESCRIPTION} (weights 6, 2, 3; threshold 4)",
         extra={"input_names": INPUT_NAMES, "weights": WEIGHTS, "threshold": THRESHOLD},
     )

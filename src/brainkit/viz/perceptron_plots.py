@@ -1,12 +1,4 @@
-"""Pictures of the hot-dog perceptron: the diagram, step vs sigmoid, and learning.
-
-Every function returns a :class:`matplotlib.figure.Figure` built without
-pyplot, so it works headless, in scripts and in notebooks.
-
->>> from brainkit.perceptron import Perceptron, hotdog_truth_table, train_perceptron
->>> fig = plot_perceptron(Perceptron(), [1, 1, 0])
->>> fig = plot_decision_boundary(train_perceptron(*hotdog_truth_table()))
-"""
+"""Pictures of the hot-dog perceptron: the diagram, step vs sigmoid, and learning."""
 
 from __future__ import annotations
 
@@ -24,7 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_decision_boundary", "plot_perceptron", "plot_step_vs_sigmoid"]
 
-# Colours: one meaning each, everywhere.
 _ON, _OFF = "#f4a261", "#ffffff"  # an input that is present (1) / absent (0)
 _POS, _NEG = "#2a9d8f", "#e76f51"  # positive / negative weight; also sigmoid / step
 _YES, _NO = "#e9c46a", "#d9dee5"  # output 1 / output 0, and those regions
@@ -38,7 +29,7 @@ def _num(value: float) -> str:
 
 
 def _signed(values: Any, times: Any = None) -> str:
-    """``6 + 2 − 2.5``, or with ``times`` ``6×1 + 2×1 − 2.5×0``: a sum written out."""
+    """A sum written out: ``6 + 2 − 2.5``, or with ``times`` ``6×1 + 2×1 − 2.5×0``."""
     out = ""
     for i, v in enumerate(values):
         term = _num(abs(v)) + ("" if times is None else f"\u00d7{times[i]}")
@@ -48,7 +39,7 @@ def _signed(values: Any, times: Any = None) -> str:
 
 
 def _text(ax: Any, x: float, y: float, text: str, size: float = 10.5, **style: Any) -> None:
-    """Write ``text`` on ``ax``, centred on ``(x, y)`` and dark unless ``style`` says otherwise."""
+    """Write ``text`` on ``ax``, centred on ``(x, y)``, dark unless ``style`` says otherwise."""
     ax.text(x, y, text, fontsize=size, **{"ha": "center", "va": "center", "color": _INK, **style})
 
 
@@ -62,11 +53,7 @@ def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], **styl
 def plot_perceptron(
     perceptron: Perceptron | None = None, inputs: Any = (1, 1, 0), *, title: str | None = None
 ) -> Figure:
-    """Draw the perceptron at work on one example.
-
-    Input nodes (filled when present) feed edges labelled with their weights
-    into the sum node, which shows ``w·x``; then come the threshold test and
-    the output with its verdict. The bias form ``z = w·x + b`` is written underneath.
+    """Draw the perceptron at work on one example: inputs, weights, sum, threshold test, output.
 
     Parameters
     ----------
@@ -89,8 +76,7 @@ def plot_perceptron(
         raise PerceptronError("plot_perceptron() draws one example; give one list of 0/1 values.")
     w, t, n = p.weights, p.threshold, p.n_inputs
     total = float(x @ w)
-    out = int(total > t)
-    cmp = ">" if out else "\u2264"
+    out, cmp = (1, ">") if total > t else (0, "\u2264")
     height = max(4.2, 1.25 * n + 1.6)
     fig = new_figure(figsize=(10, height * 0.95))
     ax = fig.add_subplot(xlim=(0, 10.4), ylim=(-0.6, height - 0.7), aspect="equal")
@@ -98,10 +84,8 @@ def plot_perceptron(
     write = functools.partial(_text, ax)
     ys = np.linspace(height - 1.6, 0.6, n) if n > 1 else np.array([(height - 1.0) / 2])
     sx, sy, sr = 5.2, float(ys.mean()), 0.85  # the sum node
-    tx, tw, th = 7.55, 1.75, 1.15  # the threshold box
-    ox = 9.65  # the output node
+    tx, tw, th, ox = 7.55, 1.75, 1.15, 9.65  # the threshold box; the output node
     heaviest = float(np.max(np.abs(w))) or 1.0
-
     for name, xi, wi, yi in zip(p.input_names, x, w, ys, strict=True):
         ax.add_patch(Circle((1.9, yi), 0.38, facecolor=_ON if xi else _OFF, edgecolor=_INK, lw=1.8))
         write(1.9, yi, str(xi), 15, weight="bold")
@@ -114,25 +98,21 @@ def plot_perceptron(
         label = f"weight {_num(wi)}\n{xi} \u00d7 {_num(wi)} = {_num(xi * wi)}"
         box = {"boxstyle": "round,pad=0.3", "fc": "white", "ec": colour, "lw": 1}
         write(3.05, ly, label, color=colour if xi else _GREY, bbox=box)
-
     ax.add_patch(Circle((sx, sy), sr, facecolor="#f1faee", edgecolor=_INK, lw=2))
     write(sx, sy + 0.32, "\u03a3  w\u00b7x", 13)
     write(sx, sy - 0.22, f"= {_num(total)}", 17, weight="bold")
     write(sx, sy - sr - 0.3, f"{_signed(x * w)} = {_num(total)}", 11, va="top")
-    box = FancyBboxPatch((tx - tw / 2, sy - th / 2), tw, th, boxstyle="round,pad=0.08")
-    box.set(facecolor="white", edgecolor=_INK, lw=1.8)
-    ax.add_patch(box)
+    corner = (tx - tw / 2, sy - th / 2)
+    ax.add_patch(FancyBboxPatch(corner, tw, th, "round,pad=0.08", fc="white", ec=_INK, lw=1.8))
     write(tx, sy + 0.22, f"{_num(total)} {cmp} {_num(t)}", 15, weight="bold")
     write(tx, sy - 0.27, f"threshold {_num(t)}")
-    write(
-        tx, sy - th / 2 - 0.2, "output 1 only if\nw\u00b7x > threshold", 9.5, va="top", color=_GREY
-    )
+    rule = "output 1 only if\nw\u00b7x > threshold"
+    write(tx, sy - th / 2 - 0.2, rule, 9.5, va="top", color=_GREY)
     _arrow(ax, (sx + sr, sy), (tx - tw / 2 - 0.1, sy))
     _arrow(ax, (tx + tw / 2 + 0.1, sy), (ox - 0.5, sy))
     ax.add_patch(Circle((ox, sy), 0.46, facecolor=_YES if out else _NO, edgecolor=_INK, lw=2))
     write(ox, sy, str(out), 18, weight="bold")
     write(ox, sy - 0.62, p.verdicts[out], 13, va="top", weight="bold")
-
     z = total + p.bias
     bias_form = (
         f"Bias form:  b = \u2212threshold = {_num(p.bias)},   z = w\u00b7x + b = "
@@ -151,24 +131,19 @@ def plot_perceptron(
 
 
 def plot_step_vs_sigmoid(
-    perceptron: Perceptron | None = None,
-    *,
-    z_range: tuple[float, float] = (-8.0, 8.0),
+    perceptron: Perceptron | None = None, *, z_range: tuple[float, float] = (-8.0, 8.0),
     show_examples: bool = True,
 ) -> Figure:
     """The perceptron's step and the sigmoid neuron's curve, on one axis.
 
-    The bottom axis is ``z = w·x + b``, the top one the weighted sum
-    ``w·x = z + threshold``, so the threshold sits at ``z = 0``. The step is 0
-    *at* ``z = 0`` (filled dot) and 1 just after it (open dot): the rule is
-    strictly greater. The sigmoid passes through 0.5 there.
+    The bottom axis is ``z = w·x + b``, the top one ``w·x = z + threshold``.
 
     Parameters
     ----------
     perceptron : Perceptron, optional
         Whose threshold and input combinations to show. Default: the book's.
     z_range : (float, float)
-        The range of ``z`` shown, from below 0 to above 0. Default ``(-8, 8)``.
+        The range of ``z`` shown, from below 0 to above 0.
     show_examples : bool
         Mark every 0/1 combination of the inputs on both curves (up to 3 inputs).
 
@@ -183,13 +158,8 @@ def plot_step_vs_sigmoid(
     fig = new_figure(figsize=(9, 5.4))
     ax = fig.add_subplot(xlim=(lo, hi), ylim=(-0.12, 1.12))
     zz = np.linspace(lo, hi, 400)
-    ax.plot(
-        zz,
-        sigmoid(zz),
-        color=_POS,
-        lw=2.6,
-        label="sigmoid neuron: \u03c3(z) = 1 / (1 + e\u207b\u1dbb)",
-    )
+    sigmoid_label = "sigmoid neuron: \u03c3(z) = 1 / (1 + e\u207b\u1dbb)"
+    ax.plot(zz, sigmoid(zz), color=_POS, lw=2.6, label=sigmoid_label)
     ax.plot([lo, 0], [0, 0], color=_NEG, lw=2.6, label="perceptron: step, 1 if z > 0 else 0")
     ax.plot([0, hi], [1, 1], color=_NEG, lw=2.6)
     ax.plot([0, 0], [0, 1], color=_NEG, lw=1, ls=":")
@@ -197,41 +167,31 @@ def plot_step_vs_sigmoid(
     ax.plot([0], [1], "o", ms=8, mfc="white", mec=_NEG, mew=2, zorder=5)
     ax.axvline(0, color=_GREY, ls="--", lw=1)
     ax.axhline(0.5, color="#adb5bd", ls=":", lw=1)
-    ax.annotate(
+    note = (
         f"At z = 0, i.e. w\u00b7x = threshold {_num(p.threshold)} (b = {_num(p.bias)}):\n"
-        "  step = 0 (the rule is strictly greater)\n  sigmoid = 0.5",
-        xy=(0, 0.5),
-        xytext=(lo + 0.25, 1.02),
-        fontsize=10,
-        color=_INK,
-        va="top",
-        arrowprops={"arrowstyle": "->", "color": _GREY, "connectionstyle": "arc3,rad=-0.2"},
+        "  step = 0 (the rule is strictly greater)\n  sigmoid = 0.5"
+    )
+    arrow = {"arrowstyle": "->", "color": _GREY, "connectionstyle": "arc3,rad=-0.2"}
+    ax.annotate(
+        note, (0, 0.5), (lo + 0.25, 1.02), fontsize=10, color=_INK, va="top", arrowprops=arrow
     )
     if show_examples and p.n_inputs <= 3:
         combos = np.array(list(itertools.product((0, 1), repeat=p.n_inputs)), dtype=np.uint8)
         zs = p.z(combos)
         keep = (zs >= lo) & (zs <= hi)
         marks = {"s": 55, "edgecolor": _INK, "zorder": 6}
-        ax.scatter(
-            zs[keep],
-            sigmoid(zs[keep]),
-            color=_POS,
-            label="an input combination on the sigmoid",
-            **marks,
-        )
-        ax.scatter(
-            zs[keep], zs[keep] > 0, color=_NEG, label="the same combination on the step", **marks
-        )
+        z = zs[keep]
+        ax.scatter(z, sigmoid(z), color=_POS, label="an input combination on the sigmoid", **marks)
+        ax.scatter(z, z > 0, color=_NEG, label="the same combination on the step", **marks)
         groups: dict[float, list[str]] = {}  # combinations with the same z share one label
-        for combo, zi in zip(combos[keep], zs[keep], strict=True):
+        for combo, zi in zip(combos[keep], z, strict=True):
             present = " + ".join(n for n, v in zip(p.input_names, combo, strict=True) if v)
             groups.setdefault(round(float(zi), 9), []).append(present or "nothing")
         for zi, names in groups.items():
-            s = sigmoid(zi)
-            above = s < 0.5  # write above the curve where it is low, below where it is high
+            s = sigmoid(zi)  # write above the curve where it is low, below where it is high
+            y, va = (s + 0.07, "bottom") if s < 0.5 else (s - 0.07, "top")
             box = {"fc": "white", "ec": "none", "alpha": 0.75, "pad": 1}
             label = f"{' / '.join(names)}  \u03c3 = {s:.2f}"
-            y, va = (s + 0.07, "bottom") if above else (s - 0.07, "top")
             _text(ax, zi, y, label, 8.5, rotation=90, va=va, zorder=4, bbox=box)
     ax.set_xlabel("z = w\u00b7x + b   (bias form)", fontsize=11)
     ax.set_ylabel("output", fontsize=11)
@@ -240,20 +200,13 @@ def plot_step_vs_sigmoid(
     top.set_xlabel(f"weighted sum w\u00b7x   (threshold form: compare with {_num(t)})", fontsize=11)
     ax.grid(alpha=0.25)
     fig.legend(loc="outside lower center", ncol=2, fontsize=9.5, frameon=False)
-    fig.suptitle(
-        "Step (perceptron) vs sigmoid neuron: same weights and bias, smooth output",
-        fontsize=13,
-        weight="bold",
-        color=_INK,
-    )
+    title = "Step (perceptron) vs sigmoid neuron: same weights and bias, smooth output"
+    fig.suptitle(title, fontsize=13, weight="bold", color=_INK)
     return fig
 
 
 def _draw_slice(ax: Any, w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray, fixed: int) -> int:
-    """Draw the perceptron's answers over the (first input, second input) square; count mistakes.
-
-    With a third input, only the examples where it equals ``fixed`` are drawn.
-    """
+    """Draw answers and examples (3rd input = ``fixed``) over inputs 1 and 2; count mistakes."""
     from matplotlib.colors import ListedColormap
 
     lim = (-0.45, 1.45)
@@ -269,15 +222,8 @@ def _draw_slice(ax: Any, w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray, 
         ax.axvline(c / w[0], color=_INK, lw=2.2)
     else:
         box = {"fc": "white", "ec": "none", "alpha": 0.8}
-        _text(
-            ax,
-            0.5,
-            0.5,
-            f"no boundary here:\nz = {_num(-c)} everywhere",
-            9,
-            transform=ax.transAxes,
-            bbox=box,
-        )
+        note = f"no boundary here:\nz = {_num(-c)} everywhere"
+        _text(ax, 0.5, 0.5, note, 9, transform=ax.transAxes, bbox=box)
     here = X[:, 2] == fixed if len(w) > 2 else np.ones(len(X), bool)
     mistakes = 0
     for corner in itertools.product((0, 1), repeat=2):
@@ -292,23 +238,11 @@ def _draw_slice(ax: Any, w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray, 
             dx = (0.09 if target else -0.09) if len(set(labels.tolist())) > 1 else 0.0
             at = (corner[0] + dx, corner[1])
             look = {"marker": "o", "color": _HOT} if target else {"marker": "s", "color": _NOT}
-            edge = (
-                {"edgecolor": _MISTAKE, "linewidth": 3}
-                if wrong
-                else {"edgecolor": "white", "linewidth": 1.2}
-            )
-            ax.scatter(*at, s=150, zorder=5, **look, **edge)
-            if count > 1:
-                ax.annotate(
-                    str(count),
-                    at,
-                    xytext=(0, -15),
-                    textcoords="offset points",
-                    fontsize=8,
-                    ha="center",
-                    va="top",
-                    color=_INK,
-                )
+            edge = (_MISTAKE, 3) if wrong else ("white", 1.2)
+            ax.scatter(*at, s=150, zorder=5, edgecolor=edge[0], linewidth=edge[1], **look)
+            if count > 1:  # several examples on one corner: say how many
+                below = {"xytext": (0, -15), "textcoords": "offset points", "va": "top"}
+                ax.annotate(str(count), at, fontsize=8, ha="center", color=_INK, **below)
     ax.set(xlim=lim, ylim=lim, xticks=[0, 1], yticks=[0, 1])
     return mistakes
 
@@ -318,13 +252,8 @@ def plot_decision_boundary(
 ) -> Figure:
     """Show the decision boundary moving while the perceptron learns.
 
-    Each column is a moment of learning, from the starting weights to the
-    final ones, picked evenly among the updates. The background is the
-    perceptron's answer (yellow: 1, grey: 0), the dark line the boundary
-    ``z = 0``; circles are examples labelled 1, squares examples labelled 0,
-    and a red edge marks a mistake. With three inputs (ketchup, mustard, bun)
-    the top row shows the examples without the third input (no bun), the
-    bottom row those with it; with two (e.g. XOR) there is one row.
+    Each column is a moment of learning, picked evenly among the updates. With three inputs
+    the top row shows the examples without the third (no bun), the bottom row those with it.
 
     Parameters
     ----------
@@ -332,7 +261,7 @@ def plot_decision_boundary(
         What :meth:`~brainkit.perceptron.Perceptron.fit` or
         :func:`~brainkit.perceptron.train_perceptron` returned.
     snapshots : int
-        How many moments to show, 2 to 8. Default 4.
+        How many moments to show, 2 to 8.
     title : str, optional
         Replace the automatic title.
 
@@ -343,32 +272,25 @@ def plot_decision_boundary(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    me = "plot_decision_boundary()"
     if not isinstance(result, FitResult):
-        raise PerceptronError(
-            f"plot_decision_boundary() needs a FitResult, got {type(result).__name__}."
-        )
+        raise PerceptronError(f"{me} needs a FitResult, got {type(result).__name__}.")
     names, n, updates = result.input_names, len(result.input_names), result.updates
     if n not in (2, 3):
-        raise PerceptronError(
-            f"plot_decision_boundary() draws 2 or 3 inputs, this perceptron has {n}."
-        )
+        raise PerceptronError(f"{me} draws 2 or 3 inputs, this perceptron has {n}.")
     if isinstance(snapshots, bool) or not isinstance(snapshots, int) or not 2 <= snapshots <= 8:
         raise PerceptronError(f"snapshots must be a whole number from 2 to 8, got {snapshots!r}.")
-    states = result.states()
+    states, X, y = result.states(), result.X, result.y
     picks = sorted({round(v) for v in np.linspace(0, len(updates), snapshots)})
     slices = (0, 1) if n == 3 else (0,)
     fig = new_figure(figsize=(max(3.0 * len(picks) + 0.9, 9.5), 3.1 * len(slices) + 1.9))
     axes = fig.subplots(len(slices), len(picks), squeeze=False, sharex=True, sharey=True)
     for row, fixed in enumerate(slices):
-        axes[row, 0].set_ylabel(
-            (f"{names[2]} = {fixed}\n\n" if n == 3 else "") + names[1], fontsize=11
-        )
+        above = f"{names[2]} = {fixed}\n\n" if n == 3 else ""
+        axes[row, 0].set_ylabel(above + names[1], fontsize=11)
     for col, k in enumerate(picks):
         w, b = np.asarray(states[k][0]), states[k][1]
-        mistakes = sum(
-            _draw_slice(axes[row, col], w, b, result.X, result.y, fixed)
-            for row, fixed in enumerate(slices)
-        )
+        mistakes = sum(_draw_slice(axes[r, col], w, b, X, y, f) for r, f in enumerate(slices))
         axes[-1, col].set_xlabel(names[0], fontsize=11)
         if k == 0:
             head = "start (no updates yet)"
@@ -377,34 +299,21 @@ def plot_decision_boundary(
         else:
             head = f"after update {k} (epoch {updates[k - 1].epoch})"
         weights = ", ".join(_num(round(v, 2)) for v in w)
-        axes[0, col].set_title(
-            f"{head}\nw = ({weights}), b = {_num(round(b, 2))}\n", fontsize=10, color=_INK
-        )
+        head += f"\nw = ({weights}), b = {_num(round(b, 2))}\n"
+        axes[0, col].set_title(head, fontsize=10, color=_INK)
         verdict = f"{mistakes} mistake{'s' * (mistakes != 1)}"
-        colour = _MISTAKE if mistakes else _POS
-        _text(
-            axes[0, col],
-            0.5,
-            1.02,
-            verdict,
-            10,
-            va="bottom",
-            weight="bold",
-            color=colour,
-            transform=axes[0, col].transAxes,
-        )
+        style = {"color": _MISTAKE if mistakes else _POS, "transform": axes[0, col].transAxes}
+        _text(axes[0, col], 0.5, 1.02, verdict, 10, va="bottom", weight="bold", **style)
     hotdog = names == ("ketchup", "mustard", "bun")
     one, zero = ("hot dog", "not a hot dog") if hotdog else ("example", "example")
-    dot = {"ls": "", "ms": 10, "mec": "white"}
+    dot = functools.partial(Line2D, [], [], ls="", ms=10)
     handles = [
         Patch(facecolor=_YES, edgecolor="#999", label="perceptron says 1 (z > 0)"),
         Patch(facecolor=_NO, edgecolor="#999", label="perceptron says 0"),
         Line2D([], [], color=_INK, lw=2.2, label="boundary z = 0 (on it: says 0)"),
-        Line2D([], [], marker="o", color=_HOT, label=f"{one} (label 1)", **dot),
-        Line2D([], [], marker="s", color=_NOT, label=f"{zero} (label 0)", **dot),
-        Line2D(
-            [], [], marker="o", ls="", ms=10, mfc="none", mec=_MISTAKE, mew=2.5, label="mistake"
-        ),
+        dot(marker="o", color=_HOT, mec="white", label=f"{one} (label 1)"),
+        dot(marker="s", color=_NOT, mec="white", label=f"{zero} (label 0)"),
+        dot(marker="o", mfc="none", mec=_MISTAKE, mew=2.5, label="mistake"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9.5, frameon=False)
     if title is None:
@@ -414,6 +323,7 @@ def plot_decision_boundary(
             outcome = "did NOT converge: no straight line separates these examples"
         else:
             outcome = f"not converged after {result.epochs_run} epochs"
-        title = f"The perceptron's decision boundary while it learns ({len(updates)} updates, {outcome})"
+        title = f"The perceptron's decision boundary while it learns ({len(updates)} updates, "
+        title += f"{outcome})"
     fig.suptitle(title, fontsize=12, weight="bold", color=_INK)
     return fig
