@@ -1,19 +1,8 @@
 """Train, evaluate and predict: the learner's loop.
 
->>> import brainkit
->>> result = brainkit.train("mlp", epochs=10, seed=0)          # doctest: +SKIP
->>> result.metrics["test_accuracy"]                            # doctest: +SKIP
-0.88...
->>> result.save("my-run")                                      # doctest: +SKIP
->>> run = brainkit.load_run("my-run")                          # doctest: +SKIP
->>> brainkit.predict(run, run.dataset().x_test[0])             # doctest: +SKIP
-Prediction('Ankle boot', 0.97, ...)
-
-:func:`train` builds an architecture, compiles it with the recipe the
-architecture declares (any field can be overridden), feeds it the inputs as
-the recipe says (``float32``, scaled or not), fits with the test set as
-validation (as the seed lessons do), and returns a :class:`TrainResult`.
-How a run is written to disk and read back safely is :mod:`brainkit.run_folders`.
+:func:`train` builds an architecture, compiles it with its recipe (any field can be overridden),
+fits with the test set as validation and returns a :class:`TrainResult`; how a run is written to
+disk and read back safely is :mod:`brainkit.run_folders`.
 """
 
 from __future__ import annotations
@@ -50,19 +39,11 @@ from brainkit.run_folders import (
 from brainkit.runtime import import_keras, tensorflow_unprobed
 
 __all__ = [
-    "Prediction",
-    "RunError",
-    "TrainResult",
-    "TrainingDiverged",
-    "check_image_data",
-    "check_run_folder",
-    "evaluate",
-    "load_run",
-    "predict",
-    "reserve_run_folder",
-    "strict_json",
+    "Prediction", "RunError", "TrainResult", "TrainingDiverged", "check_image_data",
+    "check_run_folder", "evaluate", "load_run", "predict", "reserve_run_folder", "strict_json",
     "train",
 ]
+
 
 class TrainingDiverged(RunError):
     """Training produced a NaN or infinite loss or metric; ``result`` holds the diverged run."""
@@ -83,8 +64,7 @@ class TrainResult:
     history : dict of str to list of float
         Per-epoch values: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ...
     metrics : dict
-        ``test_accuracy``, ``test_loss``, ``epochs``, ``backend``, ``dataset``,
-        ``architecture``, ``train_seconds`` and more.
+        ``test_accuracy``, ``test_loss``, ``epochs``, ``backend``, ``train_seconds`` and more.
     class_names : tuple of str
         Name of each class, by label.
     recipe : dict
@@ -98,8 +78,7 @@ class TrainResult:
     input_shape : tuple of int
         The shape of one input image.
     fit_path : str
-        How the training ran: ``"jax-loop"``, ``"tf-loop"``, ``"torch-loop"`` or ``"keras-fit"``
-        (see :func:`brainkit.training.train`).
+        How it trained: ``"jax-loop"``, ``"tf-loop"``, ``"torch-loop"`` or ``"keras-fit"``.
     fit_settings : dict
         The settings that ran (``steps_per_execution``, ``jit_compile``, ``threads``), the
         ``reason`` Keras's ``fit`` ran when it did, and ``epoch_seconds``.
@@ -132,7 +111,7 @@ class TrainResult:
         return x / np.float32(255.0) if self.recipe.get("input_scaling", "unit") == "unit" else x
 
     def dataset(self) -> Any:
-        """Return the :class:`~brainkit.datasets.Dataset` this run was trained on (loaded if needed)."""
+        """Return the :class:`~brainkit.datasets.Dataset` this run was trained on (loaded once)."""
         if self._data is None:
             key = str(self.dataset_name).strip().lower().replace("-", "_")
             if self.path is not None and key not in registry():
@@ -145,31 +124,25 @@ class TrainResult:
         return self._data
 
     def save(
-        self,
-        path: str | os.PathLike[str],
-        overwrite: bool = False,
-        *,
+        self, path: str | os.PathLike[str], overwrite: bool = False, *,
         figures: Callable[[TrainResult, Path], Any] | None = None,
     ) -> Path:
         """Save the run (model, history, metrics, class names, recipe) to a folder.
 
-        The folder is written under a temporary name beside it and renamed into
-        place, so an interrupted save never leaves a half-written run (what a
-        killed save leaves is cleaned up by the next save into that folder).
+        It is written under a temporary name beside it and renamed into place, so an
+        interrupted save never leaves a half-written run (the next save cleans up after it).
 
         Parameters
         ----------
         path : str or path
             The run folder to create (an empty folder is used as it is).
         overwrite : bool
-            Replace an existing run. Only brainkit's own files are replaced
-            (``model.keras``, the JSON files, the figures); any other file or
-            folder in it (your notes, other outputs) is kept. A folder that is
-            not a brainkit run is never replaced.
+            Replace an existing run: only brainkit's own files (``model.keras``, the JSON
+            files, the figures) are replaced, other files are kept; a folder that is not a
+            brainkit run is never replaced.
         figures : callable, optional
-            Called as ``figures(result, folder)`` to add files (figures) to the
-            run before it is moved into place, e.g.
-            :func:`brainkit.run_figures.draw_into_run` as ``brainkit train`` does.
+            Called as ``figures(result, folder)`` to add files before the run is moved into
+            place, e.g. :func:`brainkit.run_figures.draw_into_run` as ``brainkit train`` does.
 
         Returns
         -------
@@ -180,6 +153,7 @@ class TrainResult:
         RunError
             If the folder cannot be used or written; the message says why and what to do.
         """
+
         def fill(staging: Path) -> None:
             self.write_files(staging)
             if figures is not None:
@@ -197,25 +171,15 @@ class TrainResult:
 
     def write_files(self, folder: Path) -> None:
         """Write the run's files into an existing folder (used by :meth:`save`)."""
-
         with tensorflow_unprobed():
             self.model.save(folder / MODEL_FILE)
         _write_json(folder / HISTORY_FILE, self.history)
         _write_json(folder / METRICS_FILE, self.metrics)
-
-        _write_json(
-            folder / RUN_FILE,
-            {
-                "format": RUN_FORMAT,
-                "brainkit": __version__,
-                "architecture": self.architecture,
-                "dataset": self.dataset_name,
-                "class_names": list(self.class_names),
-                "input_shape": list(self.input_shape),
-                "recipe": self.recipe,
-                "seconds": self.seconds,
-            },
-        )
+        _write_json(folder / RUN_FILE, {
+            "format": RUN_FORMAT, "brainkit": __version__, "architecture": self.architecture,
+            "dataset": self.dataset_name, "class_names": list(self.class_names),
+            "input_shape": list(self.input_shape), "recipe": self.recipe, "seconds": self.seconds,
+        })
 
     def evaluate(self, split: str = "test") -> dict[str, float]:
         """Evaluate on the run's data set; see :func:`evaluate`."""
@@ -242,26 +206,18 @@ def _finite(data: Any) -> Any:
         return {k: _finite(v) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
         return [_finite(v) for v in data]
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.integer, np.bool_)):
         return _finite(data.tolist())
     return data
 
 
 def strict_json(data: Any, indent: int | None = 2) -> str:
     """JSON that strict parsers accept: NaN and infinities are written as ``null``."""
-    return json.dumps(_finite(data), indent=indent, default=_json_default, allow_nan=False)
+    return json.dumps(_finite(data), indent=indent, default=str, allow_nan=False)
 
 
 def _write_json(path: Path, data: Any) -> None:
     path.write_text(strict_json(data) + "\n")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer, np.bool_)):
-        return _finite(value.item())
-    if isinstance(value, np.ndarray):
-        return _finite(value.tolist())
-    return str(value)
 
 
 def _positive_int(name: str, value: Any) -> int | None:
@@ -274,7 +230,6 @@ def _positive_int(name: str, value: Any) -> int | None:
 
 def _resolve_architecture(architecture: Any) -> tuple[str, Any, Any]:
     """Return (name, Architecture or None, keras model or None)."""
-
     if isinstance(architecture, str):
         return architecture, architectures.get(architecture), None
     if isinstance(architecture, architectures.Architecture):
@@ -283,9 +238,14 @@ def _resolve_architecture(architecture: Any) -> tuple[str, Any, Any]:
     if isinstance(architecture, keras.Model):
         return architecture.name or "custom", None, architecture
     raise RunError(
-        f"train() needs an architecture name (one of {', '.join(architectures.list_architectures())}), "
-        f"an Architecture, or a keras.Model; got {type(architecture).__name__}."
+        f"train() needs an architecture name (one of "
+        f"{', '.join(architectures.list_architectures())}), an Architecture, or a keras.Model; "
+        f"got {type(architecture).__name__}."
     )
+
+
+def _dataset(dataset: Any, **load_options: Any) -> Dataset:
+    return dataset if isinstance(dataset, Dataset) else load(dataset, **load_options)
 
 
 def _guess_output(model: Any) -> str:
@@ -296,25 +256,14 @@ def _guess_output(model: Any) -> str:
 
 
 def train(
-    architecture: Any = "mlp",
-    dataset: Any = "fashion_mnist",
-    *,
-    epochs: int | None = None,
-    batch_size: int | None = None,
-    seed: int | None = None,
-    optimizer: str | None = None,
-    learning_rate: float | None = None,
-    loss: str | None = None,
-    metrics: Sequence[str] | None = None,
-    hyperparameters: dict[str, Any] | None = None,
-    validation: str | float | None = "test",
-    verbose: int | str = "auto",
-    callbacks: Sequence[Any] | None = None,
-    steps_per_execution: int | str | None = "auto",
-    distribute: str | Sequence[Any] | None = None,
-    backend: str | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
-    download: bool | None = None,
+    architecture: Any = "mlp", dataset: Any = "fashion_mnist", *, epochs: int | None = None,
+    batch_size: int | None = None, seed: int | None = None, optimizer: str | None = None,
+    learning_rate: float | None = None, loss: str | None = None,
+    metrics: Sequence[str] | None = None, hyperparameters: dict[str, Any] | None = None,
+    validation: str | float | None = "test", verbose: int | str = "auto",
+    callbacks: Sequence[Any] | None = None, steps_per_execution: int | str | None = "auto",
+    distribute: str | Sequence[Any] | None = None, backend: str | None = None,
+    data_dir: str | os.PathLike[str] | None = None, download: bool | None = None,
 ) -> TrainResult:
     """Train an architecture on a data set with the recipe it was designed for.
 
@@ -324,36 +273,29 @@ def train(
         An architecture name from :func:`brainkit.architectures.list_architectures`
         (default ``"mlp"``), or your own uncompiled ``keras.Model``.
     dataset : str or Dataset
-        A data set name (default ``"fashion_mnist"``) or a loaded
-        :class:`~brainkit.datasets.Dataset`.
-    epochs, batch_size : int, optional
-        Override the recipe's values.
+        A data set name (default ``"fashion_mnist"``) or a loaded ``Dataset``.
+    epochs, batch_size, optimizer, learning_rate, loss, metrics : optional
+        Override the recipe's values (``optimizer`` and ``loss`` are names).
     seed : int, optional
         Seed Python, NumPy and the backend for a reproducible run.
-    optimizer, learning_rate, loss, metrics : optional
-        Override the recipe's optimizer name, learning rate, loss name and metrics.
     hyperparameters : dict, optional
         Passed to the architecture's builder, e.g. ``{"units": 64}``.
     validation : "test", float or None
-        ``"test"`` validates on the test set after each epoch (as the seed
-        lessons do); a float holds out that fraction of the training set
-        instead; ``None`` skips validation.
+        ``"test"`` validates on the test set after each epoch (as the seed lessons do); a
+        float holds out that fraction of the training set instead; ``None`` skips validation.
     verbose : int or "auto"
-        Keras's progress display: ``"auto"`` shows a bar in a terminal; ``0``
-        is quiet (for scripts and docs); ``2`` prints one line per epoch.
+        Keras's progress display: ``"auto"`` shows a bar in a terminal; ``0`` is quiet (for
+        scripts and docs); ``2`` prints one line per epoch.
     callbacks : sequence of keras.callbacks.Callback, optional
         Extra callbacks, e.g. :func:`brainkit.viz.live_learning_curves`.
     steps_per_execution : int or "auto"
-        ``"auto"`` (the default) trains in brainkit's fused loop where one applies
-        (see :mod:`brainkit._fastfit`), else with Keras's ``fit``
-        running 32 steps per compiled call when no callbacks watch the steps; the
-        returned model keeps Keras's default of 1, so a later ``model.fit``
-        behaves as for a model you compiled. A number runs Keras's ``fit`` with
-        it and leaves it on the model. ``result.fit_path`` and
-        ``result.fit_settings`` say what ran.
+        ``"auto"`` trains in brainkit's fused loop where one applies (:mod:`brainkit._fastfit`),
+        else with Keras's ``fit`` at 32 steps per call while no callbacks watch the steps (the
+        model keeps Keras's default of 1 for a later ``model.fit``). A number runs Keras's
+        ``fit`` with it and leaves it on the model. ``result.fit_path`` and ``fit_settings``
+        say what ran.
     distribute : None, "auto", "data_parallel" or list of devices
-        Data-parallel training across devices with Keras's distribution API
-        (see :mod:`brainkit.distribute`).
+        Data-parallel training with Keras's distribution API (see :mod:`brainkit.distribute`).
     backend : str, optional
         Keras backend, if Keras is not imported yet.
     data_dir, download : optional
@@ -364,39 +306,28 @@ def train(
     TrainResult
         The model, history, final metrics, class names and timing.
     """
-
     keras = runtime.import_keras(backend)
-    spe = (
-        None
-        if steps_per_execution in (None, "auto")
-        else _positive_int("steps_per_execution", steps_per_execution)
-    )
+    spe = None
+    if steps_per_execution not in (None, "auto"):
+        spe = _positive_int("steps_per_execution", steps_per_execution)
     if spe not in (None, 1) and keras.backend.backend() == "torch":
         raise RunError(
             f"steps_per_execution={spe} needs JAX or TensorFlow; Keras runs one step per "
             "call on PyTorch. Leave it at 'auto' (or 1) there."
         )
     name, arch, given_model = _resolve_architecture(architecture)
-    data = (
-        dataset
-        if isinstance(dataset, Dataset)
-        else load(dataset, data_dir=data_dir, download=download)
-    )
+    data = _dataset(dataset, data_dir=data_dir, download=download)
     if data.x_train.ndim < 2:
         check_image_data(data)  # no inputs to train on: the message says what to use instead
 
     base = arch.recipe if arch is not None else Recipe(output=_guess_output(given_model))
-    overrides: dict[str, Any] = {}
-    for key, value in (
-        ("epochs", _positive_int("epochs", epochs)),
-        ("batch_size", _positive_int("batch_size", batch_size)),
-        ("optimizer", optimizer),
-        ("loss", loss),
-        ("learning_rate", learning_rate),
-        ("metrics", tuple(metrics) if metrics is not None else None),
-    ):
-        if value is not None:
-            overrides[key] = value
+    overrides = {
+        "epochs": _positive_int("epochs", epochs),
+        "batch_size": _positive_int("batch_size", batch_size),
+        "optimizer": optimizer, "loss": loss, "learning_rate": learning_rate,
+        "metrics": tuple(metrics) if metrics is not None else None,
+    }
+    overrides = {key: value for key, value in overrides.items() if value is not None}
     recipe = base.replace(**overrides) if overrides else base
     fraction = isinstance(validation, float)
     if (validation not in ("test", None) and not fraction) or (fraction and not 0 < validation < 1):
@@ -420,21 +351,14 @@ def train(
             devices = len(mesh_info["devices"])
             check_even_batches(n_train, recipe.batch_size, devices, "the training set")
             check_even_batches(len(x_test), max(256, recipe.batch_size), devices, "the test set")
-        if given_model is not None:
-            model = given_model
-        else:
+        model = given_model
+        if model is None:
             model = arch.build(data.input_shape, num_classes, **(hyperparameters or {}))
         model.compile(
             **recipe.compile_arguments(),
             steps_per_execution=spe or 1,
             jit_compile=_fastfit.best_jit_compile(model, data.input_shape),
         )
-
-        fit_kwargs: dict[str, Any] = {}
-        if validation == "test":
-            fit_kwargs["validation_data"] = (x_test, y_test)
-        elif isinstance(validation, float):
-            fit_kwargs["validation_split"] = validation
         pixels = None
         if pixels_known:
             # The inputs are recipe.scale_inputs(data.x_train) elementwise: the fast path may keep
@@ -445,51 +369,31 @@ def train(
                 recipe.scale_inputs(np.arange(256, dtype=np.uint8)),
             )
         started = time.perf_counter()
-        # The same training as model.fit, in a fused loop where one applies (brainkit._fastfit).
         outcome = _fastfit.fit(
-            model,
-            x_train,
-            y_train,
-            epochs=recipe.epochs,
-            batch_size=recipe.batch_size,
-            verbose=verbose,
-            callbacks=list(callbacks or []),
-            shuffle=True,
-            distributed=mesh_info is not None,
-            steps_per_execution=spe,
-            pixels=pixels,
-            **fit_kwargs,
+            model, x_train, y_train, epochs=recipe.epochs, batch_size=recipe.batch_size,
+            verbose=verbose, callbacks=list(callbacks or []), shuffle=True,
+            distributed=mesh_info is not None, steps_per_execution=spe, pixels=pixels,
+            validation_data=(x_test, y_test) if validation == "test" else None,
+            validation_split=validation if fraction else None,
         )
         seconds = time.perf_counter() - started
         test_values = model.evaluate(
             x_test, y_test, batch_size=max(256, recipe.batch_size), verbose=0, return_dict=True
         )
 
-    history_dict = {k: [float(v) for v in values] for k, values in outcome.history.history.items()}
-    fit_settings = {
-        **outcome.settings,
-        "reason": outcome.reason,
-        "epoch_seconds": [round(s, 3) for s in outcome.epoch_seconds],
-    }
+    history = {k: [float(v) for v in values] for k, values in outcome.history.history.items()}
+    epoch_seconds = [round(s, 3) for s in outcome.epoch_seconds]
+    fit_settings = {**outcome.settings, "reason": outcome.reason, "epoch_seconds": epoch_seconds}
+    epochs_run = len(outcome.epoch_seconds)  # fewer than asked if training stopped early
+    accuracy = test_values.get("accuracy", test_values.get("compile_metrics", float("nan")))
     metrics_out: dict[str, Any] = {
-        "test_accuracy": float(
-            test_values.get("accuracy", test_values.get("compile_metrics", float("nan")))
-        ),
-        "test_loss": float(test_values["loss"]),
-        "epochs": len(outcome.epoch_seconds),  # fewer than asked if training stopped early
-        "batch_size": recipe.batch_size,
-        "backend": keras.backend.backend(),
-        "dataset": data.name,
-        "dataset_source": data.source,
-        "train_examples": int(n_train),
-        "test_examples": int(len(x_test)),
-        "architecture": name,
-        "parameters": int(model.count_params()),
-        "train_seconds": round(seconds, 3),
-        "seconds_per_epoch": round(seconds / max(1, len(outcome.epoch_seconds)), 3),
-        "seed": seed,
-        "fit_path": outcome.path,
-        "fit_settings": fit_settings,
+        "test_accuracy": float(accuracy), "test_loss": float(test_values["loss"]),
+        "epochs": epochs_run, "batch_size": recipe.batch_size,
+        "backend": keras.backend.backend(), "dataset": data.name, "dataset_source": data.source,
+        "train_examples": int(n_train), "test_examples": int(len(x_test)), "architecture": name,
+        "parameters": int(model.count_params()), "train_seconds": round(seconds, 3),
+        "seconds_per_epoch": round(seconds / max(1, epochs_run), 3), "seed": seed,
+        "fit_path": outcome.path, "fit_settings": fit_settings,
     }
     if mesh_info:
         metrics_out["distribution"] = mesh_info
@@ -497,17 +401,9 @@ def train(
         if key not in ("loss", "accuracy"):
             metrics_out[f"test_{key}"] = float(value)
     result = TrainResult(
-        model=model,
-        history=history_dict,
-        metrics=metrics_out,
-        class_names=tuple(data.class_names),
-        recipe=recipe.as_dict(),
-        architecture=name,
-        dataset_name=data.name,
-        seconds=seconds,
-        input_shape=tuple(data.input_shape),
-        fit_path=outcome.path,
-        fit_settings=fit_settings,
+        model=model, history=history, metrics=metrics_out, class_names=tuple(data.class_names),
+        recipe=recipe.as_dict(), architecture=name, dataset_name=data.name, seconds=seconds,
+        input_shape=tuple(data.input_shape), fit_path=outcome.path, fit_settings=fit_settings,
     )
     result._data = data  # the data set it was trained on, so plots need no second load
     _check_finite(result)
@@ -516,21 +412,19 @@ def train(
 
 def _check_finite(result: TrainResult) -> None:
     """Raise :class:`TrainingDiverged` if a loss or metric of any epoch is NaN or infinite."""
-    bad_epoch, bad_keys = None, []
-    for key, values in result.history.items():
-        for epoch, value in enumerate(values, start=1):
-            if not math.isfinite(value):
-                if bad_epoch is None or epoch < bad_epoch:
-                    bad_epoch, bad_keys = epoch, [key]
-                elif epoch == bad_epoch:
-                    bad_keys.append(key)
-                break
-    if bad_epoch is None:
+    first_bad = {  # each history key's first non-finite epoch
+        key: next((e for e, v in enumerate(values, start=1) if not math.isfinite(v)), None)
+        for key, values in result.history.items()
+    }
+    first_bad = {key: epoch for key, epoch in first_bad.items() if epoch is not None}
+    if first_bad:
+        bad_epoch = min(first_bad.values())
+        bad_keys = [key for key, epoch in first_bad.items() if epoch == bad_epoch]
+    else:
         test_loss = result.metrics.get("test_loss")
-        if isinstance(test_loss, float) and not math.isfinite(test_loss):
-            bad_epoch, bad_keys = result.metrics.get("epochs"), ["test_loss"]
-        else:
+        if not isinstance(test_loss, float) or math.isfinite(test_loss):
             return
+        bad_epoch, bad_keys = result.metrics.get("epochs"), ["test_loss"]
     rate = result.recipe.get("learning_rate")
     shown = f" ({rate:g})" if isinstance(rate, (int, float)) else ""
     raise TrainingDiverged(
@@ -546,10 +440,8 @@ def _check_finite(result: TrainResult) -> None:
 def check_image_data(data: Any) -> None:
     """Raise :class:`RunError` unless ``data`` holds images, as ``brainkit train`` needs.
 
-    The architectures of ``brainkit train`` and the figures of a run are made
-    for images (``(N, height, width)`` inputs such as Fashion-MNIST's); a
-    tabular data set such as ``hotdog`` (a few features per example) is refused
-    with what to use instead.
+    A tabular data set such as ``hotdog`` (a few features per example) is refused with what
+    to use instead.
     """
     shape = tuple(np.shape(data.x_train))
     if len(shape) >= 3:
@@ -569,8 +461,8 @@ def check_image_data(data: Any) -> None:
 def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainResult:
     """Load a run saved by :meth:`TrainResult.save` or ``brainkit train``.
 
-    The model is loaded with Keras's safe mode (no arbitrary code), on any
-    installed backend: a run trained with JAX loads on PyTorch or TensorFlow.
+    The model is loaded with Keras's safe mode (no arbitrary code), on any installed backend:
+    a run trained with JAX loads on PyTorch or TensorFlow.
 
     Parameters
     ----------
@@ -587,19 +479,14 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
     folder = Path(path)
     if not folder.is_dir():
         raise RunError(f"{folder} is not a folder; pass the folder that 'brainkit train' wrote.")
-    missing = [
-        name for name in (RUN_FILE, MODEL_FILE, METRICS_FILE) if not (folder / name).is_file()
-    ]
+    missing = [n for n in (RUN_FILE, MODEL_FILE, METRICS_FILE) if not (folder / n).is_file()]
     if missing:
-        if (why := unfinished_run(folder)) is not None:
-            raise RunError(why)
-        raise RunError(f"{folder} is not a brainkit run: {', '.join(missing)} missing.")
-    meta = _read_json(folder / RUN_FILE, dict)
-    metrics = _read_json(folder / METRICS_FILE, dict)
-    history_raw = (
-        _read_json(folder / HISTORY_FILE, dict) if (folder / HISTORY_FILE).is_file() else {}
-    )
+        not_a_run = f"{folder} is not a brainkit run: {', '.join(missing)} missing."
+        raise RunError(unfinished_run(folder) or not_a_run)
     run_file = folder / RUN_FILE
+    meta = _read_json(run_file)
+    metrics = _read_json(folder / METRICS_FILE)
+    history_raw = _read_json(folder / HISTORY_FILE) if (folder / HISTORY_FILE).is_file() else {}
     if meta.get("format") != RUN_FORMAT:
         raise RunError(
             f"{run_file} says run format {meta.get('format')!r}; this brainkit reads format "
@@ -608,14 +495,14 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
         )
     architecture = _field(run_file, meta, "architecture", str, "a name such as 'mlp'")
     dataset_name = _field(run_file, meta, "dataset", str, "a data set name such as 'fashion_mnist'")
-    class_names = _field(run_file, meta, "class_names", list, "a list of class names")
-    if not class_names or not all(isinstance(c, str) for c in class_names):
-        raise _damaged(run_file, "class_names", "a non-empty list of class names", class_names)
-    input_shape = _field(run_file, meta, "input_shape", list, "a list such as [28, 28]", [28, 28])
-    if not input_shape or not all(_is_int(n) and n > 0 for n in input_shape):
-        raise _damaged(
-            run_file, "input_shape", "a list of positive integers such as [28, 28]", input_shape
-        )
+    class_names = _field(
+        run_file, meta, "class_names", list, "a non-empty list of class names",
+        ok=lambda names: names and all(isinstance(c, str) for c in names),
+    )
+    input_shape = _field(
+        run_file, meta, "input_shape", list, "a list of positive integers such as [28, 28]",
+        [28, 28], ok=lambda shape: shape and all(_positive(n) for n in shape),
+    )
     recipe_dict = _field(run_file, meta, "recipe", dict, "the recipe (a JSON object)")
     seconds = _field(run_file, meta, "seconds", (int, float), "a number of seconds", 0.0)
     history = {}
@@ -628,7 +515,6 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
     fit_settings = metrics.get("fit_settings") or {}
     if not isinstance(fit_settings, dict):
         raise _damaged(folder / METRICS_FILE, "fit_settings", "a JSON object", fit_settings)
-
     try:
         recipe = Recipe(
             **{**recipe_dict, "metrics": tuple(recipe_dict.get("metrics", ("accuracy",)))}
@@ -638,7 +524,6 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
             f"{run_file} holds a recipe this brainkit cannot use ({exc}); the file was edited "
             "or damaged: restore its 'recipe' field or train the run again."
         ) from exc
-
     keras = runtime.import_keras(backend)
     try:
         # compile=False: the saved compile settings (e.g. steps_per_execution) may not suit this
@@ -646,8 +531,8 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
         model = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True, compile=False)
     except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file
         raise RunError(
-            f"Cannot load {folder / MODEL_FILE}: {str(exc).rstrip('.')}. The file is damaged or not a Keras model: "
-            "train the run again."
+            f"Cannot load {folder / MODEL_FILE}: {str(exc).rstrip('.')}. The file is damaged or "
+            "not a Keras model: train the run again."
         ) from exc
     shape = tuple(int(n) for n in input_shape)
     _check_model_fits(folder, model, shape, class_names)
@@ -661,22 +546,14 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
             "'recipe' field or train the run again."
         ) from exc
     return TrainResult(
-        model=model,
-        history=history,
-        metrics=metrics,
-        class_names=tuple(class_names),
-        recipe=dict(recipe_dict),
-        architecture=architecture,
-        dataset_name=dataset_name,
-        seconds=float(seconds),
-        input_shape=shape,
-        fit_path=str(metrics.get("fit_path", "keras-fit")),
-        fit_settings=dict(fit_settings),
-        path=folder,
+        model=model, history=history, metrics=metrics, class_names=tuple(class_names),
+        recipe=dict(recipe_dict), architecture=architecture, dataset_name=dataset_name,
+        seconds=float(seconds), input_shape=shape, fit_settings=dict(fit_settings),
+        fit_path=str(metrics.get("fit_path", "keras-fit")), path=folder,
     )
 
 
-def _read_json(path: Path, kind: type) -> Any:
+def _read_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -688,7 +565,7 @@ def _read_json(path: Path, kind: type) -> Any:
             f"{path} is damaged: it is not valid JSON ({exc}). Restore it from a copy or "
             "train the run again."
         ) from exc
-    if not isinstance(data, kind):
+    if not isinstance(data, dict):
         raise RunError(
             f"{path} is damaged: it holds a JSON {type(data).__name__}, not an object. Restore "
             "it from a copy or train the run again."
@@ -696,8 +573,8 @@ def _read_json(path: Path, kind: type) -> Any:
     return data
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _positive(n: Any) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and n > 0
 
 
 def _damaged(path: Path, key: str, expected: str, got: Any) -> RunError:
@@ -709,7 +586,11 @@ def _damaged(path: Path, key: str, expected: str, got: Any) -> RunError:
     )
 
 
-def _field(path: Path, data: dict, key: str, kind: Any, expected: str, default: Any = None) -> Any:
+def _field(
+    path: Path, data: dict, key: str, kind: Any, expected: str, default: Any = None,
+    ok: Callable[[Any], Any] | None = None,
+) -> Any:
+    """``data[key]`` (or ``default``), checked to be a ``kind`` that ``ok`` accepts."""
     if key not in data:
         if default is not None:
             return default
@@ -718,7 +599,7 @@ def _field(path: Path, data: dict, key: str, kind: Any, expected: str, default: 
             "(or the file from a copy), or train the run again."
         )
     value = data[key]
-    if not isinstance(value, kind) or isinstance(value, bool):
+    if not isinstance(value, kind) or isinstance(value, bool) or (ok and not ok(value)):
         raise _damaged(path, key, expected, value)
     return value
 
@@ -769,27 +650,21 @@ def evaluate(run: Any, dataset: Any = None, split: str = "test") -> dict[str, fl
     result = _as_run(run)
     if split not in ("test", "train"):
         raise RunError(f"split must be 'test' or 'train', got {split!r}.")
-
-    if dataset is None:
-        data = result.dataset()
-    else:
-        data = dataset if isinstance(dataset, Dataset) else load(dataset)
+    data = result.dataset() if dataset is None else _dataset(dataset)
     if tuple(data.input_shape) != tuple(result.input_shape):
         raise RunError(
-            f"The run expects inputs of shape {tuple(result.input_shape)} but {data.name!r} has {data.input_shape}."
+            f"The run expects inputs of shape {tuple(result.input_shape)} but {data.name!r} has "
+            f"{data.input_shape}."
         )
     x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
-    y_enc = (
-        np.eye(len(result.class_names), dtype="float32")[y]
-        if result.recipe.get("label_encoding") == "one_hot"
-        else y.astype("int32")
-    )
+    if result.recipe.get("label_encoding") == "one_hot":
+        y = np.eye(len(result.class_names), dtype="float32")[y]
+    else:
+        y = y.astype("int32")
     values = result.model.evaluate(
-        result.preprocess(x), y_enc, batch_size=512, verbose=0, return_dict=True
+        result.preprocess(x), y, batch_size=512, verbose=0, return_dict=True
     )
-    out = {k: float(v) for k, v in values.items()}
-    out["examples"] = int(len(x))
-    return out
+    return {**{k: float(v) for k, v in values.items()}, "examples": int(len(x))}
 
 
 @dataclass(frozen=True)
@@ -839,9 +714,8 @@ def probabilities(run: Any, images: Any) -> np.ndarray:
 def predict(run: Any, images: Any, top: int = 3) -> Prediction | list[Prediction]:
     """Predict the class of one image or a batch, with names and probabilities.
 
-    A single image (``28 x 28``) is batched for you; a path to a PNG/JPEG is
-    converted with :func:`brainkit.images.load_image` first. Logits are
-    turned into probabilities with a softmax.
+    A single image (``28 x 28``) is batched for you; a path to a PNG/JPEG is converted with
+    :func:`brainkit.images.load_image` first. Logits become probabilities with a softmax.
 
     Parameters
     ----------
@@ -871,21 +745,16 @@ def predict(run: Any, images: Any, top: int = 3) -> Prediction | list[Prediction
         elif batch.shape[1:] != shape:
             raise RunError(
                 f"Images must have shape {shape} (one image) or (N, {', '.join(map(str, shape))}) "
-                f"(a batch); got {batch.shape}. Use brainkit.images.load_image() for a picture file."
+                f"(a batch); got {batch.shape}. Use brainkit.images.load_image() for a picture "
+                "file."
             )
     probs = probabilities(result, batch)
     names = result.class_names
     k = max(1, min(int(top), len(names)))
     out = []
     for row in probs:
-        order = np.argsort(row)[::-1][:k]
-        out.append(
-            Prediction(
-                label=int(order[0]),
-                class_name=names[int(order[0])],
-                probability=float(row[order[0]]),
-                probabilities=row,
-                top=[(names[int(i)], float(row[i])) for i in order],
-            )
-        )
+        order = [int(i) for i in np.argsort(row)[::-1][:k]]
+        best = order[0]
+        top_k = [(names[i], float(row[i])) for i in order]
+        out.append(Prediction(best, names[best], float(row[best]), row, top_k))
     return out[0] if single else out
