@@ -1,26 +1,12 @@
 """Check an architecture the way brainkit uses it, like scikit-learn's ``check_estimator``.
 
-:func:`check_architecture` loads it (an installed name, or the object itself),
-checks its plugin API version, builds and validates the model, runs a forward
-pass on random data and, with ``train_step=True``, trains it for one epoch with
-:func:`brainkit.train` and its own recipe on a slice of the embedded
-``fashion_mnist_sample``. It never raises: it returns a :class:`CheckReport`.
-In a plugin's tests::
-
-    from brainkit.testing import assert_valid_architecture
-    from my_package.lenet import lenet5
-
-    def test_lenet5():
-        assert_valid_architecture(lenet5, input_shape=(28, 28), num_classes=10, train_step=True)
-
-The ``architecture_check`` pytest fixture (import it into your ``conftest.py``)
-is :func:`assert_valid_architecture` after brainkit's plugin caches are cleared,
-for the installed entry point: ``architecture_check("lenet5")``.
+:func:`check_architecture` never raises: it returns a :class:`CheckReport`.
+:func:`assert_valid_architecture` raises unless the check passes; the ``architecture_check`` pytest
+fixture (import it into your ``conftest.py``) is that, with brainkit's plugin caches cleared.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,17 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from brainkit.architectures import (
-    Architecture,
-    EntryInfo,
-    api_version_problem,
-    architecture,
-    check_input_shape,
-    get,
-    plugin_call,
-    plugin_failure,
-    refresh,
-)
+from brainkit import architectures
+from brainkit.architectures import Architecture, EntryInfo
 from brainkit.datasets import Dataset, load
 from brainkit.runtime import import_keras
 from brainkit.training import train
@@ -57,20 +34,13 @@ class CheckReport:
     ----------
     name, source : str
         The architecture, and ``"distribution version"`` (``"<unregistered>"`` for an object).
-    ok : bool
-        Whether every stage passed.
-    stage : str
-        The stage reached: ``"load"``, ``"build"``, ``"forward"``, ``"train"`` or ``"done"``.
-    error : str or None
-        What went wrong at ``stage``.
-    parameters : int or None
-        The model's parameter count.
-    output_shape : tuple or None
-        The forward pass's output shape, e.g. ``(2, 10)``.
-    seconds : float
-        How long the check took.
-    warnings : tuple of str
-        Problems that do not fail the check.
+    ok, stage, error : bool, str, str or None
+        Whether every stage passed; the stage reached (``"load"``, ``"build"``, ``"forward"``,
+        ``"train"`` or ``"done"``); what went wrong there.
+    parameters, output_shape : int or None, tuple or None
+        The model's parameter count, and the forward pass's output shape, e.g. ``(2, 10)``.
+    seconds, warnings : float, tuple of str
+        How long the check took; problems that do not fail it.
     """
 
     name: str
@@ -90,19 +60,17 @@ class CheckReport:
         """One line: ``PASS name (source): ...`` or ``FAIL name (source) at STAGE: error``."""
         if not self.ok:
             return f"FAIL {self.name} ({self.source}) at {self.stage}: {self.error}"
-        return (
-            f"PASS {self.name} ({self.source}): {self.parameters:,} parameters, "
-            f"output {self.output_shape}, {self.seconds:.1f} s"
-        )
+        return (f"PASS {self.name} ({self.source}): {self.parameters:,} parameters, "
+                f"output {self.output_shape}, {self.seconds:.1f} s")
 
     def __str__(self) -> str:
         return "\n".join([self.summary(), *(f"  warning: {w}" for w in self.warnings)])
 
 
 def _sample_slice(shape: tuple[int, ...], num_classes: int) -> Any:
-    """The first images of the embedded sample (random pixels if they do not fit ``shape``)."""
+    # The first images of the embedded sample (random pixels if they do not fit ``shape``).
     sample = load("fashion_mnist_sample")
-    n = TRAIN_IMAGES + TEST_IMAGES
+    n, t = TRAIN_IMAGES + TEST_IMAGES, TRAIN_IMAGES
     x = sample.x_train[:n]
     if x[0].size == int(np.prod(shape)):
         x = x.reshape(n, *shape)
@@ -110,18 +78,13 @@ def _sample_slice(shape: tuple[int, ...], num_classes: int) -> Any:
         x = np.random.default_rng(0).integers(0, 256, size=(n, *shape), dtype=np.uint8)
     y = sample.y_train[:n] % num_classes
     names = tuple(f"class {i}" for i in range(num_classes))
-    t = TRAIN_IMAGES
     return Dataset("fashion_mnist_sample slice", x[:t], y[:t], x[t:], y[t:], names, "embedded")
 
 
 def check_architecture(
     name_or_builder: str | EntryInfo | Architecture | Callable[..., Any],
-    input_shape: Any = (28, 28),
-    num_classes: int = 10,
-    *,
-    hyperparameters: Mapping[str, Any] | None = None,
-    train_step: bool = False,
-    seed: int = 0,
+    input_shape: Any = (28, 28), num_classes: int = 10, *,
+    hyperparameters: Mapping[str, Any] | None = None, train_step: bool = False, seed: int = 0,
 ) -> CheckReport:
     """Load, build, validate and run an architecture (and train it, if asked); never raises.
 
@@ -129,15 +92,12 @@ def check_architecture(
     ----------
     name_or_builder : str, EntryInfo, Architecture or callable
         An installed architecture's name (or ``"distribution:name"``), or the object itself.
-    input_shape : tuple of int
-        Shape of one example.
-    num_classes : int
-        Number of classes.
+    input_shape, num_classes : tuple of int, int
+        Shape of one example; number of classes.
     hyperparameters : mapping, optional
         Hyperparameters to build with.
     train_step : bool
-        Also train one epoch with :func:`brainkit.train` and the recipe on
-        :data:`TRAIN_IMAGES` images of the embedded ``fashion_mnist_sample``.
+        Also train one epoch with :func:`brainkit.train` on the embedded ``fashion_mnist_sample``.
     seed : int
         Seed of the random forward-pass batch and of the training run.
 
@@ -145,47 +105,42 @@ def check_architecture(
     -------
     CheckReport
     """
-    start = time.perf_counter()
-    target = name_or_builder
-    name = target.lookup_name if isinstance(target, EntryInfo) else str(getattr(
-        target, "name", "") or getattr(target, "__name__", "") or target)  # fmt: skip
+    start, target = time.perf_counter(), name_or_builder
+    if isinstance(target, EntryInfo):
+        name = target.lookup_name
+    else:
+        name = str(getattr(target, "name", "") or getattr(target, "__name__", "") or target)
     source, stage = getattr(target, "source", "<unregistered>"), "load"
-    warnings: list[str] = []
     facts: dict[str, Any] = {}
+    warnings: list[str] = []
+    warn = warnings.append
 
     def report(stage: str, error: str | None = None) -> CheckReport:
-        ok = error is None
-        seconds = time.perf_counter() - start
-        return CheckReport(
-            name, source, ok, stage, error, seconds=seconds, warnings=(*warnings,), **facts
-        )
+        return CheckReport(name, source, error is None, stage, error, warnings=tuple(warnings),
+                           seconds=time.perf_counter() - start, **facts)
 
-    with plugin_call() as state:
+    with architectures.plugin_call() as state:
         try:
-            arch = get(target) if isinstance(target, (str, EntryInfo)) else architecture(target)
+            if isinstance(target, (str, EntryInfo)):
+                arch = architectures.get(target)
+            else:
+                arch = architectures.architecture(target)
             name, source = arch.name or name, arch.source
-            problem = api_version_problem(arch.api_version)
-            if problem:
+            if problem := architectures.api_version_problem(arch.api_version):
                 return report("load", f"it {problem}")
             if arch.api_version is None:
-                warnings.append(
-                    "no api_version declared: it counts as 1; declare the one you need."
-                )
+                warn("no api_version declared: it counts as 1; declare the one you need.")
             if not arch.description:
-                warnings.append(
-                    "no description: add a docstring or @architecture(description=...)."
-                )
+                warn("no description: add a docstring or @architecture(description=...).")
             stage = "build"
-            shape = check_input_shape(input_shape)
-            model = arch.build(shape, num_classes, **dict(hyperparameters or {}))
+            hyperparameters = dict(hyperparameters or {})
+            shape = architectures.check_input_shape(input_shape)
+            model = arch.build(shape, num_classes, **hyperparameters)
             facts["parameters"] = int(model.count_params())
             if getattr(model, "compiled", False):
-                warnings.append(
-                    "the builder compiled its model; brainkit compiles it from the recipe."
-                )
+                warn("the builder compiled its model; brainkit compiles it from the recipe.")
             stage = "forward"
-            rng = np.random.default_rng(seed)
-            x = arch.recipe.scale_inputs(rng.integers(0, 256, size=(2, *shape)))
+            x = arch.recipe.scale_inputs(np.random.default_rng(seed).integers(0, 256, (2, *shape)))
             y = import_keras().ops.convert_to_numpy(model(x, training=False))
             facts["output_shape"] = tuple(int(d) for d in y.shape)
             if facts["output_shape"] != (2, num_classes):
@@ -194,30 +149,23 @@ def check_architecture(
                 return report("forward", "the output has NaN or infinite values.")
             sums_to_one = bool(np.all(y >= -1e-6) and np.allclose(y.sum(axis=-1), 1.0, atol=1e-3))
             if arch.recipe.output == "logits" and sums_to_one and num_classes > 1:
-                warnings.append(
-                    "the outputs are probabilities (rows sum to 1) but the recipe says "
-                    "output='logits'; use Recipe(output='probabilities') or drop the softmax."
-                )
+                warn("the outputs are probabilities (rows sum to 1) but the recipe says "
+                     "output='logits'; use Recipe(output='probabilities') or drop the softmax.")
             elif arch.recipe.output == "probabilities" and not sums_to_one:
-                warnings.append(
-                    "the recipe says output='probabilities' but the rows do not sum to 1; "
-                    "add a softmax or use Recipe(output='logits')."
-                )
+                warn("the recipe says output='probabilities' but the rows do not sum to 1; "
+                     "add a softmax or use Recipe(output='logits').")
             if train_step:
-                stage = "train"
-                data = _sample_slice(shape, num_classes)
-                train(arch, data, epochs=1, hyperparameters=dict(hyperparameters or {}),
-                      seed=seed, validation=None, verbose=0)  # fmt: skip
+                stage, data = "train", _sample_slice(shape, num_classes)
+                train(arch, data, epochs=1, hyperparameters=hyperparameters, seed=seed,
+                      validation=None, verbose=0)
         except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
-            return report(stage, plugin_failure(exc, state))
+            return report(stage, architectures.plugin_failure(exc, state))
     return report("done")
 
 
 def assert_valid_architecture(
     name_or_builder: str | EntryInfo | Architecture | Callable[..., Any],
-    input_shape: Any = (28, 28),
-    num_classes: int = 10,
-    **options: Any,
+    input_shape: Any = (28, 28), num_classes: int = 10, **options: Any,
 ) -> CheckReport:
     """Like :func:`check_architecture`, but raise ``AssertionError`` unless it passes.
 
@@ -232,24 +180,20 @@ def assert_valid_architecture(
     return result
 
 
-@functools.cache
-def _fixture() -> Any:
-    import pytest  # only where the fixture is asked for: brainkit's CLI need not load pytest
+def __getattr__(name: str) -> Any:
+    if name != "architecture_check":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import pytest  # made on first use: brainkit's CLI need not load pytest
 
     @pytest.fixture
     def architecture_check() -> Callable[..., CheckReport]:
-        """Pytest fixture: :func:`assert_valid_architecture`, with brainkit's plugin caches cleared."""
-        refresh()
+        """:func:`assert_valid_architecture`, with brainkit's plugin caches cleared."""
+        architectures.refresh()
         return assert_valid_architecture
 
+    globals()[name] = architecture_check  # made once
     return architecture_check
 
 
-def __getattr__(name: str) -> Any:
-    if name == "architecture_check":  # made on first use, as it needs pytest
-        return _fixture()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def __dir__() -> list[str]:  # pytest finds a plugin module's fixtures through dir()
-    return sorted([*globals(), "architecture_check"])
+    return sorted({*globals(), "architecture_check"})

@@ -1,89 +1,52 @@
 """``cnn``: a small, fast convolutional network for 28x28 images (>= 91% on Fashion-MNIST).
 
-Two strided convolutions do the work of convolution + pooling in one step,
-each followed by batch normalization and a ReLU::
+Two strided convolutions do the work of convolution + pooling in one step::
 
     image (28x28[x1])
       -> conv1: 32 filters 5x5, stride 2   -> 14x14x32, BatchNorm, ReLU
       -> conv2: 64 filters 3x3, stride 2   ->  7x7x64,  BatchNorm, ReLU
       -> flatten -> dropout -> dense 128 ReLU -> dense num_classes (logits)
 
-Why this shape: on a CPU the convolutions cost almost all the time. The
-usual "conv-pool-conv-pool" net computes its first convolution at 26x26
-and its second (the expensive one, 32 -> 64 channels) at
-11x11, then throws three quarters of each away by pooling. Striding computes
-every layer only at the resolution it keeps: about 1.06 million
-multiply-adds per image instead of 2.4 million. Batch normalization lets
-Adam take larger steps, and a learning rate that decays (halving every 600
-steps) turns the last epochs into fine-tuning instead of noise. The
-measurements behind these choices are in ``benchmarks/cnn_design.md`` of the
-brainkit repository.
-
-Inputs of shape ``(height, width)`` get a channel axis added; ``(height,
-width, channels)`` is used as it is (channels last).
+Striding computes each layer only at the resolution it keeps (1.06 million multiply-adds per
+image, against 2.4 million for conv-pool-conv-pool; see ``benchmarks/cnn_design.md``); batch
+normalization lets Adam take larger steps. ``(height, width)`` inputs get a channel axis.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from brainkit.architectures._spec import HyperparameterError, Recipe, architecture
+from brainkit.architectures._spec import HyperparameterError, Recipe, _check_positive, architecture
 from brainkit.runtime import import_keras
 
 __all__ = ["cnn"]
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise HyperparameterError(f"{name} must be a positive integer, got {value!r}.")
-    return value
-
-
 @architecture(
-    description="Two strided conv layers with batch norm and a dense head: fast, >= 91%.",
     recipe=Recipe(
-        optimizer="adam",
-        learning_rate=2e-3,
-        learning_rate_decay=0.5,
-        learning_rate_decay_steps=600,
-        loss="sparse_categorical_crossentropy",
-        output="logits",
-        label_encoding="sparse",
-        batch_size=128,
-        epochs=8,
-        input_scaling="unit",
-        notes=(
-            "Expect about 91% test accuracy on Fashion-MNIST after the 8 epochs (91.1-91.3% "
-            "in measured runs), with training accuracy about 93%: it starts to overfit. The "
-            "learning-rate decay matters: with a constant rate the same net hovers around "
-            "90-91% and reaches 91% only by luck."
-        ),
+        optimizer="adam", learning_rate=2e-3, learning_rate_decay=0.5,
+        learning_rate_decay_steps=600, loss="sparse_categorical_crossentropy", output="logits",
+        label_encoding="sparse", batch_size=128, epochs=8, input_scaling="unit",
+        notes=("Adam at 2e-3, halved every 600 steps, batches of 128 for 8 epochs: expect about "
+               "91% test accuracy on Fashion-MNIST (91.1-91.3% in measured runs), training "
+               "accuracy about 93% (it starts to overfit). The decay turns the last epochs into "
+               "fine-tuning: with a constant rate the net hovers around 90-91%."),
     ),
-    reference=(
-        "Springenberg et al. (2015), Striving for Simplicity: The All Convolutional Net "
-        "(strided convolutions instead of pooling); Ioffe & Szegedy (2015), Batch "
-        "Normalization; benchmarks/cnn_design.md"
-    ),
+    reference=("Springenberg et al. (2015), Striving for Simplicity: The All Convolutional Net "
+               "(strided convolutions instead of pooling); Ioffe & Szegedy (2015), Batch "
+               "Normalization; benchmarks/cnn_design.md"),
     api_version=1,
 )
-def cnn(
-    input_shape: tuple[int, ...],
-    num_classes: int,
-    filters: int = 32,
-    units: int = 128,
-    dropout: float = 0.3,
-) -> Any:
+def cnn(input_shape: tuple[int, ...], num_classes: int, filters: int = 32, units: int = 128,
+        dropout: float = 0.3) -> Any:
     """Two strided conv layers with batch norm and a dense head: fast, >= 91%."""
-    filters = _positive_int("filters", filters)
-    units = _positive_int("units", units)
+    filters, units = _check_positive("filters", filters), _check_positive("units", units)
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise HyperparameterError(f"dropout must be a number in [0, 1), got {dropout!r}.")
     shape = tuple(input_shape)
     if len(shape) not in (2, 3):
-        raise HyperparameterError(
-            f"cnn needs images, (height, width) or (height, width, channels); got {shape}. "
-            "For flat vectors use 'mlp'."
-        )
+        raise HyperparameterError(f"cnn needs images, (height, width) or (height, width, channels);"
+                                  f" got {shape}. For flat vectors use 'mlp'.")
     keras = import_keras()
     layers = keras.layers
     inputs = keras.Input(shape=shape, name="image")

@@ -1,9 +1,7 @@
-"""``linear``: the 10-neuron "brain" -- one dense layer of logits on the raw pixels.
+"""``linear``: the 10-neuron "brain" of NVIDIA DLI's "Building a Brain in 10 Minutes".
 
-This is the model of NVIDIA DLI's "Building a Brain in 10 Minutes": every pixel
-is connected to one neuron per class and nothing else, so it can only draw
-straight boundaries (a linear classifier). At 28x28 inputs and 10 classes it
-has 28*28*10 weights + 10 biases = 7,850 parameters.
+One dense layer of logits on the raw pixels: a linear classifier that can only draw straight
+boundaries. At 28x28 inputs and 10 classes: 28*28*10 weights + 10 biases = 7,850 parameters.
 """
 
 from __future__ import annotations
@@ -17,23 +15,14 @@ __all__ = ["linear"]
 
 
 @architecture(
-    description="One dense layer from the pixels straight to the classes: the 10-neuron brain.",
     recipe=Recipe(
-        optimizer="adam",
-        learning_rate=1e-3,
-        loss="sparse_categorical_crossentropy",
-        output="logits",
-        label_encoding="sparse",
-        batch_size=32,
-        epochs=5,
-        input_scaling="none",
-        notes=(
-            "Trained on raw 0-255 pixels, as in the lesson. Expect about 80% test "
-            "accuracy on Fashion-MNIST: one layer can only draw straight boundaries "
-            "between classes; a hidden layer ('mlp') does better."
-        ),
+        optimizer="adam", learning_rate=1e-3, loss="sparse_categorical_crossentropy",
+        output="logits", label_encoding="sparse", batch_size=32, epochs=5, input_scaling="none",
+        notes=("Trained on raw 0-255 pixels, as in the lesson. Expect about 80% test accuracy on "
+               "Fashion-MNIST: one layer can only draw straight boundaries between classes; a "
+               "hidden layer ('mlp') does better."),
     ),
-    reference=('NVIDIA Deep Learning Institute, "Building a Brain in 10 Minutes"'),
+    reference='NVIDIA Deep Learning Institute, "Building a Brain in 10 Minutes"',
     api_version=1,
 )
 def linear(input_shape: tuple[int, ...], num_classes: int) -> Any:

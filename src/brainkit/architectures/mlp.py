@@ -1,47 +1,34 @@
-"""``mlp``: one hidden layer of 128 ReLU neurons, then a softmax over the classes.
+"""``mlp``: Flatten, Dense(128, relu), Dense(10, softmax), as in the Keras/TensorFlow tutorial
+"Basic classification: Classify images of clothing" (Introduction to Neural Networks).
 
-The first network of the Keras/TensorFlow tutorial "Basic classification:
-Classify images of clothing" (Introduction to Neural Networks): Flatten,
-Dense(128, relu), Dense(10, softmax). At 28x28 and 10 classes it has
-784*128+128 + 128*10+10 = 101,770 parameters.
+At 28x28 and 10 classes it has 784*128+128 + 128*10+10 = 101,770 parameters.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from brainkit.architectures._spec import HyperparameterError, Recipe, architecture
+from brainkit.architectures._spec import Recipe, _check_positive, architecture
 from brainkit.runtime import import_keras
 
 __all__ = ["mlp"]
 
 
 @architecture(
-    description="A hidden layer of ReLU neurons and a softmax: the classic first network.",
     recipe=Recipe(
-        optimizer="adam",
-        learning_rate=1e-3,
-        loss="sparse_categorical_crossentropy",
-        output="probabilities",
-        label_encoding="sparse",
-        batch_size=32,
-        epochs=10,
+        optimizer="adam", learning_rate=1e-3, loss="sparse_categorical_crossentropy",
+        output="probabilities", label_encoding="sparse", batch_size=32, epochs=10,
         input_scaling="unit",
-        notes=(
-            "Expect about 88% test accuracy on Fashion-MNIST after 10 epochs, with the "
-            "training accuracy a few points higher: it starts to overfit."
-        ),
+        notes=("Expect about 88% test accuracy on Fashion-MNIST after 10 epochs, with the "
+               "training accuracy a few points higher: it starts to overfit."),
     ),
-    reference=(
-        'TensorFlow/Keras tutorial "Basic classification: Classify images of clothing" '
-        "(https://www.tensorflow.org/tutorials/keras/classification)"
-    ),
+    reference=('TensorFlow/Keras tutorial "Basic classification: Classify images of clothing" '
+               "(https://www.tensorflow.org/tutorials/keras/classification)"),
     api_version=1,
 )
 def mlp(input_shape: tuple[int, ...], num_classes: int, units: int = 128) -> Any:
     """A hidden layer of ReLU neurons and a softmax: the classic first network."""
-    if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-        raise HyperparameterError(f"units must be a positive integer, got {units!r}.")
+    _check_positive("units", units)
     keras = import_keras()
     inputs = keras.Input(shape=input_shape, name="pixels")
     x = keras.layers.Flatten(name="flatten")(inputs)

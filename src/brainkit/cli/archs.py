@@ -1,12 +1,7 @@
 """``brainkit archs``: list the installed architectures and check that they work.
 
-Plugin code can do what no ``try`` catches: call ``os._exit()``, crash the
-interpreter, hang. So ``--check`` checks every architecture in a child process,
-and the listing imports third-party plugins in a child before importing them
-here. One child serves the plugins in turn (one JSON line per plugin on its
-original standard output; what plugins print goes to standard error); when a
-plugin takes it down or hangs, that plugin fails and a new child goes on with
-the rest.
+Plugin code can call ``os._exit()``, crash or hang, so plugins are imported and checked in child
+processes (a JSON line per plugin); when one kills or hangs a child, a new child goes on.
 """
 
 from __future__ import annotations
@@ -18,17 +13,16 @@ import os
 import subprocess
 import sys
 import traceback
+from contextlib import suppress
 
 import click
 
-from brainkit import architectures as A
-from brainkit.architectures import record_failure, resolve
+from brainkit import architectures
 from brainkit.testing import check_architecture
 
 __all__ = ["COMMANDS", "archs"]
 
 _TIMEOUT_ENV = "BRAINKIT_PLUGIN_TIMEOUT"
-_TIMEOUTS = {"import": 120.0, "check": 600.0}
 
 
 def _matches(info, patterns) -> bool:  # type: ignore[no-untyped-def]
@@ -37,80 +31,74 @@ def _matches(info, patterns) -> bool:  # type: ignore[no-untyped-def]
 
 
 def _trace(error) -> str:  # type: ignore[no-untyped-def]
-    """The traceback of what made a plugin fail, for ``--verbose``."""
     cause = getattr(error, "__cause__", None)
     return "".join(traceback.format_exception(cause)).rstrip() if cause is not None else ""
 
 
+def _details(info, arch, error) -> list[str]:  # type: ignore[no-untyped-def]
+    lines = [f"entry point: {info.value}", f"location: {info.location or '(built-in table)'}"]
+    if info.collision:
+        lines.append(f"same name in: {', '.join(info.collision)}")
+    if arch is not None:
+        r = arch.recipe
+        decay = (f" (x{r.learning_rate_decay:g} every {r.learning_rate_decay_steps} steps)"
+                 if r.learning_rate_decay < 1 else "")
+        hps = ", ".join(f"{k}={v!r}" for k, v in arch.hyperparameters.items()) or "none"
+        api = arch.api_version if arch.api_version is not None else "1 (not declared)"
+        lines += [
+            f"hyperparameters: {hps}",
+            f"recipe: {r.optimizer} lr={r.learning_rate:g}{decay}, {r.loss} on {r.output} "
+            f"({r.label_encoding} labels), batch {r.batch_size}, {r.epochs} epochs, "
+            f"inputs {r.input_scaling}",
+            *([f"notes: {r.notes}"] if r.notes else []),
+            *([f"reference: {arch.reference}"] if arch.reference else []),
+            f"plugin API: {api}",
+        ]
+    trace = _trace(error).splitlines()
+    return lines + (["traceback:", *("  " + t for t in trace)] if trace else [])
+
+
 def _list(patterns: tuple[str, ...], verbose: bool) -> None:
-    infos = [i for i in A.discover() if _matches(i, patterns)]
+    infos = [i for i in architectures.discover() if _matches(i, patterns)]
     if not infos:
-        have = ", ".join(A.list_architectures(include_disabled=True)) or "none"
+        have = ", ".join(architectures.list_architectures(include_disabled=True)) or "none"
         click.echo(f"No architecture matches {' '.join(patterns)!r}. Installed: {have}.")
         return
-    _probe_imports([i for i in infos if not i.disabled and not i.builtin])
-    rows, broken = [], 0
+    # Import third-party plugins in a child first; those that take it down are broken here too.
+    for info, result in _isolated("import", [i for i in infos if not i.disabled and not i.builtin]):
+        if result.get("fatal"):
+            architectures.record_failure(info, result["message"])
+    rows, broken = [("NAME", "SOURCE", "DESCRIPTION", [])], 0
     for info in infos:
-        arch, error, status = None, None, ""
-        if info.disabled:
-            status = "disabled"
-        else:
+        arch, error, status = None, None, "disabled" if info.disabled else ""
+        if not info.disabled:
             try:
-                arch = A.get(info)
-            except A.ArchitectureError as exc:
+                arch = architectures.get(info)
+            except architectures.ArchitectureError as exc:
                 error, status, broken = exc, "BROKEN", broken + 1
         if not status and info.collision and not info.builtin:
-            status = (
-                f"shadowed by the built-in {info.name!r}"
-                if "brainkit" in info.collision
-                else f"name also claimed by {', '.join(info.collision)}"
-            )
+            status = (f"shadowed by the built-in {info.name!r}" if "brainkit" in info.collision
+                      else f"name also claimed by {', '.join(info.collision)}")
         text = str(error) if error else arch.description if arch else ""
-        details = [f"entry point: {info.value}", f"location: {info.location or '(built-in table)'}"]
-        if info.collision:
-            details.append(f"same name in: {', '.join(info.collision)}")
-        if arch is not None:
-            r = arch.recipe
-            decay = ""
-            if r.learning_rate_decay < 1:
-                decay = f" (x{r.learning_rate_decay:g} every {r.learning_rate_decay_steps} steps)"
-            hps = ", ".join(f"{k}={v!r}" for k, v in arch.hyperparameters.items()) or "none"
-            api = arch.api_version if arch.api_version is not None else "1 (not declared)"
-            details += [
-                f"hyperparameters: {hps}",
-                f"recipe: {r.optimizer} lr={r.learning_rate:g}{decay}, {r.loss} on {r.output} "
-                f"({r.label_encoding} labels), batch {r.batch_size}, {r.epochs} epochs, "
-                f"inputs {r.input_scaling}",
-                *([f"notes: {r.notes}"] if r.notes else []),
-                *([f"reference: {arch.reference}"] if arch.reference else []),
-                f"plugin API: {api}",
-            ]
-        if _trace(error):
-            details += ["traceback:", *("  " + t for t in _trace(error).splitlines())]
-        rows.append(
-            (info.lookup_name, info.source, (f"[{status}] " if status else "") + text, details)
-        )
-
-    width = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("NAME", "SOURCE"))]
-    click.echo(f"{'NAME':<{width[0]}}  {'SOURCE':<{width[1]}}  DESCRIPTION")
+        text = f"[{status}] {text}" if status else text
+        rows.append((info.lookup_name, info.source, text, _details(info, arch, error)))
+    width = [max(len(row[i]) for row in rows) for i in (0, 1)]
     for name, source, text, details in rows:
         click.echo(f"{name:<{width[0]}}  {source:<{width[1]}}  {text}")
         for line in details if verbose else ():
             click.echo(f"{'':<{width[0]}}    {line}")
     if broken and not verbose:
-        click.echo(
-            f"\n{broken} plugin(s) failed to load; run `brainkit archs --verbose` for details."
-        )
+        click.echo(f"\n{broken} plugin(s) failed to load; run `brainkit archs --verbose` for details.")
 
 
 def _check(patterns: tuple[str, ...], verbose: bool) -> bool:
-    infos, targets, ok = A.discover(), [], True
+    infos, targets, ok = architectures.discover(), [], True
     for pattern in patterns or ("*",):
         chosen = [i for i in infos if _matches(i, (pattern,))]
         if not chosen:
             try:
-                chosen = [resolve(pattern)]
-            except A.ArchitectureError as exc:
+                chosen = [architectures.resolve(pattern)]
+            except architectures.ArchitectureError as exc:
                 click.echo(f"FAIL {pattern}: {exc}")
                 ok = False
         targets += [i for i in chosen if i not in targets]
@@ -127,39 +115,37 @@ def _check(patterns: tuple[str, ...], verbose: bool) -> bool:
 
 
 def _check_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    """Check one architecture in this process (the child's work, or the fallback)."""
+    # The work of one plugin, in a child (or here, when no child can start): check, or import.
     report = check_architecture(info, (28, 28), 10)
-    trace = ""
-    if report.stage == "load":
-        try:
-            A.get(info)
-        except A.ArchitectureError as exc:
-            trace = _trace(exc)
+    trace = _import_here(info).get("traceback", "") if report.stage == "load" else ""
     return {"ok": report.ok, "summary": report.summary(), "report": str(report), "traceback": trace}
 
 
 def _import_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    """Import one plugin in this process; a plugin's failure is recorded by the registry."""
     try:
-        A.get(info)
-    except A.ArchitectureError as exc:
-        return {"ok": False, "message": str(exc)}
+        architectures.get(info)
+    except architectures.ArchitectureError as exc:
+        return {"ok": False, "message": str(exc), "traceback": _trace(exc)}
     return {"ok": True}
 
 
-def _isolated(task: str, infos: list) -> list:  # type: ignore[type-arg]
-    """Run ``task`` ("import" or "check") for each entry in child processes; return (info, result).
+#: Each task of a child: the work for one plugin, its default time limit, how a failure reads.
+_TASKS = {
+    "import": (_import_here, 120.0, "finish importing", "being imported"),
+    "check": (_check_here, 600.0, "finish its check", "being loaded or checked"),
+}
 
-    Each plugin may take ``BRAINKIT_PLUGIN_TIMEOUT`` seconds; a child that hangs or
-    dies fails the plugin it was on. If no child can start brainkit at all, the
-    work is done in this process instead.
+
+def _isolated(task: str, infos: list) -> list:  # type: ignore[type-arg]
+    """Run ``task`` for each entry in child processes; return (info, result) pairs.
+
+    A child that hangs or dies fails the plugin it was on; if none can start, the work is done here.
     """
-    here = _import_here if task == "import" else _check_here
-    try:
+    here, default, verb, doing = _TASKS[task]
+    limit = 0.0
+    with suppress(ValueError):
         limit = float(os.environ.get(_TIMEOUT_ENV, ""))
-    except ValueError:
-        limit = 0.0
-    limit = limit if limit > 0 else _TIMEOUTS[task]
+    limit = limit if limit > 0 else default
     # The child must see the plugins this process sees, including folders added to sys.path.
     path = os.pathsep.join(p for p in sys.path if isinstance(p, str) and p)
     env = {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
@@ -170,12 +156,12 @@ def _isolated(task: str, infos: list) -> list:  # type: ignore[type-arg]
         keys = json.dumps([i.key for i in pending])
         try:
             done = subprocess.run(command, input=keys, stdout=subprocess.PIPE, env=env, text=True,
-                                  timeout=limit * len(pending))  # fmt: skip
+                                  timeout=limit * len(pending))
             out, hung = done.stdout, False
         except subprocess.TimeoutExpired as exc:  # its output so far is kept, as bytes
             out, hung = (exc.stdout or b"").decode("utf-8", "replace"), True
-        except OSError:
-            return results + [(info, here(info)) for info in pending]
+        except OSError:  # no child at all: done here, as when brainkit cannot start there
+            out, hung = "", False
         events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
         if not hung and not any("ready" in e for e in events):  # brainkit cannot start there
             return results + [(info, here(info)) for info in pending]
@@ -183,8 +169,6 @@ def _isolated(task: str, infos: list) -> list:  # type: ignore[type-arg]
             if pending and event.get("end") == pending[0].key:
                 results.append((pending.pop(0), event))
         if pending:  # the child hung or died on this one
-            verb = "finish importing" if task == "import" else "finish its check"
-            doing = "being imported" if task == "import" else "being loaded or checked"
             message = (
                 f"did not {verb} within {limit:g} s; it hangs (set {_TIMEOUT_ENV} to wait longer)."
                 if hung
@@ -200,32 +184,21 @@ def _child() -> None:
     results = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # what plugins print goes to standard error
     sys.stdout = sys.stderr
-    work = _import_here if sys.argv[1] == "import" else _check_here
-
+    work = _TASKS[sys.argv[1]][0]
     # The parent reports every problem itself; do not print them twice as log lines.
     logging.getLogger("brainkit.architectures").setLevel(logging.ERROR)
-    infos = {i.key: i for i in A.discover()}
+    infos = {i.key: i for i in architectures.discover()}
     print(json.dumps({"ready": True}), file=results, flush=True)
     for key in json.loads(sys.stdin.read() or "[]"):
         event = work(infos[key]) if key in infos else {"ok": False, "message": "is gone."}
         print(json.dumps({"end": key, **event}), file=results, flush=True)
 
 
-def _probe_imports(infos: list) -> None:  # type: ignore[type-arg]
-    """Import third-party plugins in a child first; record those that took it down as broken."""
-    for info, result in _isolated("import", infos):
-        if result.get("fatal"):
-            record_failure(info, result["message"])
-
-
 @click.command("archs")
 @click.argument("names", nargs=-1)
-@click.option(
-    "--check",
-    is_flag=True,
-    help="Build each architecture for 28x28 inputs and 10 classes and run one forward pass; "
-    "print PASS/FAIL per plugin and exit with status 1 if any fails.",
-)
+@click.option("--check", is_flag=True,
+              help="Build each architecture for 28x28 inputs and 10 classes and run one forward "
+              "pass; print PASS/FAIL per plugin and exit with status 1 if any fails.")
 @click.option("--verbose", "-v", is_flag=True, help="Show entry points, recipes and errors.")
 def archs(names: tuple[str, ...], check: bool, verbose: bool) -> None:
     """List the architectures brainkit can build, and where each comes from.
