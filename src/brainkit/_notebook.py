@@ -1,11 +1,6 @@
 """Show brainkit's figures as images in notebooks, without pyplot and without a magic.
 
-brainkit builds ``matplotlib.figure.Figure`` objects directly (no pyplot), so the
-kernel's inline display, which IPython switches on when pyplot is imported, never
-is: a figure left as a cell's last line printed as ``<Figure size 800x720 with 20
-Axes>``. :func:`enable_inline_figures` tells the running IPython shell how to draw
-a Figure as a PNG, exactly what ``%matplotlib inline`` would register, and does
-nothing at all outside IPython (scripts and headless runs never open a window).
+(Without pyplot, IPython would print a figure as ``<Figure size 800x720 with 20 Axes>``.)
 """
 
 from __future__ import annotations
@@ -33,29 +28,18 @@ def _handles_figures(formatter: Any) -> bool:
 
 
 def enable_inline_figures() -> bool:
-    """In an IPython kernel, display matplotlib Figures as PNG images.
+    """In an IPython kernel, display matplotlib Figures as PNGs; True if registered now.
 
-    Called by ``import brainkit``. Nothing is imported and nothing changes outside
-    IPython, or where a figure format is already registered (``%matplotlib
-    inline``, ``InlineBackend.figure_formats`` or pyplot's own activation win).
-
-    Returns
-    -------
-    bool
-        True if the PNG display was registered now.
+    Called by ``import brainkit``. Does nothing outside IPython, or where a figure format is
+    already registered (``%matplotlib inline`` and the like win).
     """
-    ipython = sys.modules.get("IPython")
-    get_ipython = getattr(ipython, "get_ipython", None)
-    if get_ipython is None:
-        return False
     try:
-        shell = get_ipython()
-        formatters = shell.display_formatter.formatters
-    except AttributeError:  # no shell running (IPython imported as a library)
+        formatters = sys.modules["IPython"].get_ipython().display_formatter.formatters
+    except (KeyError, AttributeError):  # no IPython, or no shell running (imported as a library)
         return False
-    if "image/png" not in formatters:
-        return False
-    if any(_handles_figures(formatters[kind]) for kind in _IMAGE_FORMATS if kind in formatters):
+    if "image/png" not in formatters or any(
+        _handles_figures(formatters[kind]) for kind in _IMAGE_FORMATS if kind in formatters
+    ):
         return False
     formatters["image/png"].for_type_by_name(*_FIGURE, _figure_png)
     return True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -22,9 +21,8 @@ __all__ = ["draw_into_run", "write_run_figures"]
 def draw_into_run(result: TrainResult, folder: Path) -> None:
     """Draw the figures into a run being saved (``result.save(path, figures=draw_into_run)``).
 
-    A figure that cannot be drawn is logged as a warning and the run is saved
-    without it: the trained model is worth more than its figures. A figure that
-    cannot be *written* (a full disk) fails the save with a :class:`RunError`.
+    Figures that cannot be drawn are logged as a warning and left out (the model is worth more);
+    one that cannot be *written* (a full disk) fails the save with a :class:`RunError`.
     """
     try:
         write_run_figures(result, folder)
@@ -34,8 +32,7 @@ def draw_into_run(result: TrainResult, folder: Path) -> None:
         if isinstance(exc.__cause__, OSError):
             raise
         logging.getLogger("brainkit").warning(
-            "The run's figures could not be drawn (%s); the run is saved without them.", exc
-        )
+            "The run's figures could not be drawn (%s); the run is saved without them.", exc)
 
 
 def write_run_figures(
@@ -43,9 +40,8 @@ def write_run_figures(
 ) -> list[Path]:
     """Draw a run's figures as PNGs in ``folder`` and return their paths.
 
-    Writes ``learning_curves.png``, ``confusion_matrix.png``,
-    ``sample_predictions.png`` and ``worst_mistakes.png``, plus
-    ``weights.png`` when the model is the single-layer ``linear`` brain.
+    Writes ``learning_curves.png``, ``confusion_matrix.png``, ``sample_predictions.png`` and
+    ``worst_mistakes.png``, plus ``weights.png`` for the single-layer ``linear`` brain.
 
     Parameters
     ----------
@@ -70,22 +66,11 @@ def write_run_figures(
     except RunError as exc:
         raise RunError(f"No figures for this run: {exc}") from None
     sweep_stale(out)  # figures a killed `brainkit plot` left half-written
-    try:
-        return _write(result, data, out, seed)
-    except OSError as exc:
-        raise write_error(out, exc, cli=cli) from exc
-    except FigureError as exc:  # save_figure's OSError, told as the run's
-        if not isinstance(exc.__cause__, OSError):
-            raise
-        raise write_error(out, exc.__cause__, cli=cli) from exc
-
-
-def _write(result: TrainResult, data: Any, out: Path, seed: int) -> list[Path]:
-    probs = probabilities(result, data.x_test)
+    x, y, classes = data.x_test, data.y_test, data.class_names
+    probs = probabilities(result, x)
     predicted = probs.argmax(axis=1)
     name = f"{result.architecture} on {data.name}"
-    right = f"Test set: {float(np.mean(predicted == data.y_test)):.1%} right ({name})"
-    x, y, classes = data.x_test, data.y_test, data.class_names
+    right = f"Test set: {float(np.mean(predicted == y)):.1%} right ({name})"
     dense = [layer for layer in result.model.layers if layer.__class__.__name__ == "Dense"]
     linear = len(dense) == 1 and int(np.prod(result.input_shape)) == dense[0].kernel.shape[0]
     figures = [  # (file, whether this run has it, how to draw it)
@@ -100,4 +85,10 @@ def _write(result: TrainResult, data: Any, out: Path, seed: int) -> list[Path]:
         ("weights.png", linear,
          lambda: plot_linear_weights(result.model, classes, tuple(result.input_shape[:2]))),
     ]  # fmt: skip
-    return [save_figure(draw(), out / file) for file, wanted, draw in figures if wanted]
+    try:
+        return [save_figure(draw(), out / file) for file, wanted, draw in figures if wanted]
+    except (OSError, FigureError) as exc:  # an OSError, or save_figure's: told as the run's
+        cause = exc if isinstance(exc, OSError) else exc.__cause__
+        if not isinstance(cause, OSError):
+            raise
+        raise write_error(out, cause, cli=cli) from exc

@@ -1,9 +1,7 @@
-"""Plots for learners: every function returns a matplotlib Figure.
+"""Plots for learners: every function returns a matplotlib Figure, built without pyplot.
 
-The figures are built with matplotlib's object-oriented API (no pyplot state),
-so they work in scripts, on servers without a display, in notebooks and in
-the documentation build alike. Save one with ``fig.savefig("name.png")``.
-matplotlib itself is imported when the first figure is drawn.
+They work in scripts, headless, in notebooks and in the docs build alike; matplotlib is
+imported when the first figure is drawn. Save one with ``fig.savefig("name.png")``.
 """
 
 from __future__ import annotations
@@ -35,26 +33,11 @@ from brainkit.viz.predictions import (
 from brainkit.viz.weights import plot_linear_weights
 
 __all__ = [
-    "FigureError",
-    "LiveLearningCurves",
-    "confusion_matrix",
-    "live_learning_curves",
-    "most_confused",
-    "plot_activations",
-    "plot_confusion_matrix",
-    "plot_conversion",
-    "plot_decision_boundary",
-    "plot_learning_curves",
-    "plot_linear_weights",
-    "plot_most_confused",
-    "plot_network",
-    "plot_perceptron",
-    "plot_prediction",
-    "plot_predictions_grid",
-    "plot_samples",
-    "plot_step_vs_sigmoid",
-    "plot_worst_mistakes",
-    "save_figure",
+    "FigureError", "LiveLearningCurves", "confusion_matrix", "live_learning_curves",
+    "most_confused", "plot_activations", "plot_confusion_matrix", "plot_conversion",
+    "plot_decision_boundary", "plot_learning_curves", "plot_linear_weights", "plot_most_confused",
+    "plot_network", "plot_perceptron", "plot_prediction", "plot_predictions_grid", "plot_samples",
+    "plot_step_vs_sigmoid", "plot_worst_mistakes", "save_figure",
 ]
 
 

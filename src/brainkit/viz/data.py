@@ -11,7 +11,7 @@ import numpy as np
 
 from brainkit._atomic import atomic_path
 from brainkit.errors import BrainkitError
-from brainkit.viz._layout import choose, grid_figure
+from brainkit.viz._layout import as_images, choose, finish, grid_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -20,14 +20,9 @@ __all__ = ["FigureError", "plot_samples", "save_figure"]
 
 
 def plot_samples(
-    images: np.ndarray,
-    labels: np.ndarray | Sequence[int] | None = None,
-    class_names: Sequence[str] | None = None,
-    *,
-    count: int = 25,
-    columns: int = 5,
-    predictions: np.ndarray | Sequence[int] | None = None,
-    title: str | None = None,
+    images: np.ndarray, labels: np.ndarray | Sequence[int] | None = None,
+    class_names: Sequence[str] | None = None, *, count: int = 25, columns: int = 5,
+    predictions: np.ndarray | Sequence[int] | None = None, title: str | None = None,
     seed: int | None = None,
 ) -> Figure:
     """Show a grid of images, each titled with its class name.
@@ -36,16 +31,14 @@ def plot_samples(
     ----------
     images : numpy.ndarray
         ``(N, H, W)`` or ``(N, H, W, 1)`` images.
-    labels : array-like, optional
-        Integer labels shown under each image.
+    labels, predictions : array-like, optional
+        True and predicted labels; with both, titles read "pred (true)", green/red if right/wrong.
     class_names : sequence of str, optional
         Names for the labels.
     count : int
         How many images to show (the first ``count``, or a random choice with ``seed``).
     columns : int
         Images per row.
-    predictions : array-like, optional
-        Predicted labels: shown as "pred (true)", red when wrong, green when right.
     title : str, optional
         Figure title.
     seed : int, optional
@@ -54,40 +47,29 @@ def plot_samples(
     Returns
     -------
     matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> from brainkit import datasets, viz
-    >>> data = datasets.load("fashion_mnist_sample")
-    >>> fig = viz.plot_samples(data.x_train, data.y_train, data.class_names)
     """
-    images = np.asarray(images)
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]
+    images = as_images(images)
     if images.ndim != 3:
         raise ValueError(f"images must have shape (N, H, W), got {images.shape}.")
     index = choose(len(images), count, seed)
-    n = len(index)
-    fig, axes = grid_figure(n, columns, (1.6, 1.8), 0.4 if title else 0)
+    fig, axes = grid_figure(len(index), columns, (1.6, 1.8), 0.4 if title else 0)
+
+    def name(label: int) -> str:
+        return class_names[label] if class_names is not None else str(label)
+
     for ax, i in zip(axes, index, strict=False):
         ax.imshow(images[i], cmap="gray_r")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if labels is not None:
-            true = int(np.asarray(labels)[i])
-            name = class_names[true] if class_names is not None else str(true)
-            if predictions is not None:
-                guess = int(np.asarray(predictions)[i])
-                guess_name = class_names[guess] if class_names is not None else str(guess)
-                colour = "tab:green" if guess == true else "tab:red"
-                ax.set_title(f"{guess_name}\n({name})", fontsize=8, color=colour)
-            else:
-                ax.set_title(name, fontsize=9)
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    if title:
-        fig.suptitle(title)
-    return fig
+        ax.set(xticks=[], yticks=[])
+        if labels is None:
+            continue
+        true = int(np.asarray(labels)[i])
+        if predictions is None:
+            ax.set_title(name(true), fontsize=9)
+        else:
+            guess = int(np.asarray(predictions)[i])
+            colour = "tab:green" if guess == true else "tab:red"
+            ax.set_title(f"{name(guess)}\n({name(true)})", fontsize=8, color=colour)
+    return finish(fig, axes, len(index), title)
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:
@@ -104,10 +86,8 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Pa
             fig.savefig(tmp, dpi=dpi)
     except (OSError, ValueError) as exc:  # a folder that cannot be written, a full disk, ".xyz"
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise FigureError(
-            f"Cannot write the figure {target}: {why}. Choose a folder you can write to "
-            "and a picture format such as .png, .svg or .pdf."
-        ) from exc
+        raise FigureError(f"Cannot write the figure {target}: {why}. Choose a folder you can "
+                          "write to and a picture format such as .png, .svg or .pdf.") from exc
     return target
 
 

@@ -1,24 +1,4 @@
-"""Learning curves that redraw themselves after every epoch, in a notebook.
-
-Usage, in Jupyter, JupyterLab, VS Code notebooks or Colab::
-
-    from brainkit import viz
-
-    live = viz.live_learning_curves()            # or viz.LiveLearningCurves()
-    model.fit(x, y, epochs=10, validation_split=0.1, callbacks=[live], verbose=0)
-    live.figure()                                # the final curves, as a Figure
-
-After every epoch the cell's output is replaced by the current curves (loss,
-accuracy and any other metric, training against validation). Keras's own
-progress bar would be cleared each time too, so ``verbose=0`` reads best.
-
-Outside a notebook (a script, a test, the terminal) the callback draws nothing:
-it only collects the history, which :meth:`figure` turns into a plot.
-
-The class derives from ``keras.callbacks.Callback``, yet importing
-:mod:`brainkit.viz` does not import Keras: the class is created on first use,
-when :func:`live_learning_curves` is called or ``LiveLearningCurves`` is looked up.
-"""
+"""Learning curves that redraw themselves after every epoch, in a notebook."""
 
 from __future__ import annotations
 
@@ -40,10 +20,7 @@ def in_notebook() -> bool:
         from IPython import get_ipython
     except ImportError:
         return False
-    shell = get_ipython()
-    if shell is None:
-        return False
-    kind = type(shell)
+    kind = type(get_ipython())  # NoneType outside IPython
     return kind.__name__ == "ZMQInteractiveShell" or kind.__module__.startswith("google.colab")
 
 
@@ -52,68 +29,36 @@ def _live_class() -> type:
     keras = import_keras()
 
     class LiveLearningCurves(keras.callbacks.Callback):
-        """A Keras callback that redraws the learning curves after every epoch.
+        """A Keras callback that redraws the learning curves: see :func:`live_learning_curves`.
 
-        Parameters
-        ----------
-        every : int
-            Redraw every ``every`` epochs (and always after the last one).
-        metrics : sequence of str, optional
-            Metrics to plot (names without ``val_``); default: all of them.
-        display : bool, optional
-            Draw in the notebook; default: only when running in one.
-        title : str, optional
-            Figure title.
-        dpi : int
-            Resolution of the redrawn image.
-
-        Attributes
-        ----------
-        history : dict of str to list of float
-            Every logged value, one per epoch (NaN where an epoch logged none).
-
-        Examples
-        --------
-        >>> live = viz.live_learning_curves()  # doctest: +SKIP
-        >>> model.fit(x, y, epochs=5, validation_split=0.1, callbacks=[live], verbose=0)  # doctest: +SKIP
+        Its ``history`` holds every logged value, one per epoch (NaN where an epoch logged none).
         """
 
-        def __init__(
-            self,
-            every: int = 1,
-            metrics: Sequence[str] | None = None,
-            display: bool | None = None,
-            title: str | None = None,
-            dpi: int = 90,
-        ) -> None:
+        def __init__(self, every: int = 1, metrics: Sequence[str] | None = None,
+                     display: bool | None = None, title: str | None = None, dpi: int = 90) -> None:
             super().__init__()
             if every < 1:
                 raise ValueError(f"every must be at least 1, got {every}.")
             self.every = int(every)
             self.metrics = None if metrics is None else list(metrics)
             self.display = in_notebook() if display is None else bool(display)
-            self.title = title
-            self.dpi = dpi
-            self.history: dict[str, list[float]] = {}
-            self.epochs = 0
+            self.title, self.dpi = title, dpi
             self.redraws = 0
-            self._shown_epoch = 0
+            self.on_train_begin()
 
         def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-            self.history = {}
+            self.history: dict[str, list[float]] = {}
             self.epochs = 0
             self._shown_epoch = 0
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             logs = logs or {}
-            for key in logs:
-                if key not in self.history:
-                    self.history[key] = [math.nan] * self.epochs
+            for key in logs:  # a metric first logged now: NaN for the epochs before
+                self.history.setdefault(key, [math.nan] * self.epochs)
             for key, values in self.history.items():
-                value = logs.get(key)
                 try:
-                    values.append(float(value) if value is not None else math.nan)
-                except (TypeError, ValueError):
+                    values.append(float(logs.get(key, math.nan)))
+                except (TypeError, ValueError):  # e.g. None
                     values.append(math.nan)
             self.epochs += 1
             if self.display and self.epochs % self.every == 0:
@@ -125,10 +70,8 @@ def _live_class() -> type:
 
         def figure(self) -> Any:
             """Return the learning curves so far as a matplotlib Figure."""
-            title = (
-                self.title
-                or f"Learning curves after {self.epochs} epoch{'s' if self.epochs != 1 else ''}"
-            )
+            epochs = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
+            title = self.title or f"Learning curves after {epochs}"
             return plot_learning_curves(self.history, metrics=self.metrics, title=title)
 
         def _redraw(self) -> None:
@@ -150,20 +93,20 @@ def _live_class() -> type:
 
 
 def live_learning_curves(
-    every: int = 1,
-    metrics: Sequence[str] | None = None,
-    display: bool | None = None,
-    title: str | None = None,
-    dpi: int = 90,
+    every: int = 1, metrics: Sequence[str] | None = None, display: bool | None = None,
+    title: str | None = None, dpi: int = 90,
 ) -> Any:
     """Return a :class:`LiveLearningCurves` callback (this imports Keras).
+
+    In a notebook, each redraw replaces the cell's output (so ``fit(..., verbose=0)`` reads
+    best); elsewhere it only collects the history, which its ``figure()`` plots.
 
     Parameters
     ----------
     every : int
         Redraw every ``every`` epochs (and always after the last one).
     metrics : sequence of str, optional
-        Metrics to plot; default: all of them.
+        Metrics to plot (names without ``val_``); default: all of them.
     display : bool, optional
         Draw in the notebook; default: only when running in one.
     title : str, optional
@@ -175,11 +118,6 @@ def live_learning_curves(
     -------
     keras.callbacks.Callback
         Pass it to ``model.fit(..., callbacks=[it])``.
-
-    Examples
-    --------
-    >>> live = viz.live_learning_curves()  # doctest: +SKIP
-    >>> model.fit(x, y, epochs=5, validation_split=0.1, callbacks=[live], verbose=0)  # doctest: +SKIP
     """
     return _live_class()(every=every, metrics=metrics, display=display, title=title, dpi=dpi)
 

@@ -7,97 +7,53 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from brainkit.viz._layout import grid_figure, new_figure
+from brainkit.viz._layout import as_images, finish, grid_figure, message_figure, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = [
-    "confusion_matrix",
-    "history_dict",
-    "most_confused",
-    "plot_confusion_matrix",
-    "plot_learning_curves",
-    "plot_most_confused",
-]
+__all__ = ["confusion_matrix", "history_dict", "most_confused", "plot_confusion_matrix",
+           "plot_learning_curves", "plot_most_confused"]
 
-_PRETTY = {
-    "loss": "Loss",
-    "accuracy": "Accuracy",
-    "acc": "Accuracy",
-    "sparse_categorical_accuracy": "Accuracy",
-    "categorical_accuracy": "Accuracy",
-    "binary_accuracy": "Accuracy",
-    "learning_rate": "Learning rate",
-    "lr": "Learning rate",
-}
+_Labels = np.ndarray | Sequence[int]
+
+_ACCURACIES = ("accuracy", "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy")
+_PRETTY = {"loss": "Loss", "acc": "Accuracy", **dict.fromkeys(_ACCURACIES, "Accuracy"),
+           "learning_rate": "Learning rate", "lr": "Learning rate"}
 
 
 def history_dict(history: Any) -> dict[str, list[float]]:
-    """Return a training history as a plain ``{metric: [one value per epoch]}`` dict.
-
-    Parameters
-    ----------
-    history : keras.callbacks.History or mapping
-        What ``model.fit`` returns, or its ``.history`` dict.
-
-    Returns
-    -------
-    dict of str to list of float
-    """
+    """Return ``history`` (a keras History or its ``.history`` dict) as ``{metric: [floats]}``."""
     raw = getattr(history, "history", history)
     if not isinstance(raw, Mapping):
-        raise TypeError(
-            "history must be what model.fit() returns (a keras History) or a dict like "
-            f"{{'loss': [...], 'val_loss': [...]}}, got {type(history).__name__}."
-        )
-    out: dict[str, list[float]] = {}
-    for key, values in raw.items():
-        values = np.atleast_1d(np.asarray(values, dtype=np.float64)).ravel()
-        out[str(key)] = [float(v) for v in values]
-    return out
+        raise TypeError("history must be what model.fit() returns (a keras History) or a dict "
+                        f"like {{'loss': [...], 'val_loss': [...]}}, got {type(history).__name__}.")
+    return {str(key): np.asarray(v, dtype=np.float64).ravel().tolist() for key, v in raw.items()}
+
+
+def _is_accuracy(name: str) -> bool:
+    return "accuracy" in name or name == "acc"
 
 
 def _metric_names(hist: Mapping[str, Sequence[float]]) -> list[str]:
-    names: list[str] = []
-    for key in hist:
-        base = key[4:] if key.startswith("val_") else key
-        if base not in names and len(hist[key]) > 0:
-            names.append(base)
-    order = {"loss": 0}
-    return sorted(
-        names,
-        key=lambda n: (
-            order.get(n, 2 if "accuracy" not in n and n != "acc" else 1),
-            names.index(n),
-        ),
-    )
-
-
-def _lower_is_better(name: str) -> bool:
-    return "loss" in name or "error" in name or name in {"mae", "mse", "rmse"}
+    """The metrics without ``val_``: loss first, then accuracies, then the rest, else in order."""
+    names = dict.fromkeys(key.removeprefix("val_") for key, values in hist.items() if len(values))
+    return sorted(names, key=lambda n: 0 if n == "loss" else 1 if _is_accuracy(n) else 2)
 
 
 def plot_learning_curves(
-    history: Any,
-    *,
-    metrics: Sequence[str] | None = None,
-    title: str | None = None,
+    history: Any, *, metrics: Sequence[str] | None = None, title: str | None = None,
     columns: int = 3,
 ) -> Figure:
     """Plot every metric of a training run, training against validation, per epoch.
 
-    One panel per metric (loss first, then accuracy, then anything else such as
-    the learning rate). Training is a solid line, validation a dashed one, and
-    the best validation epoch is marked. When the validation loss rises while
-    the training loss keeps falling, the model is overfitting.
+    One panel per metric: training solid, validation dashed, the best validation epoch
+    starred. A validation loss rising while the training loss falls means overfitting.
 
     Parameters
     ----------
     history : keras.callbacks.History or mapping
-        What ``model.fit`` returns, or a dict such as
-        ``{"loss": [...], "accuracy": [...], "val_loss": [...], "val_accuracy": [...]}``.
-        Validation entries are optional.
+        What ``model.fit`` returns, or a dict such as ``{"loss": [...], "val_loss": [...]}``.
     metrics : sequence of str, optional
         Which metrics to show (names without ``val_``); default: all of them.
     title : str, optional
@@ -108,75 +64,46 @@ def plot_learning_curves(
     Returns
     -------
     matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> from brainkit import viz
-    >>> fig = viz.plot_learning_curves({"loss": [0.9, 0.6, 0.5], "val_loss": [0.8, 0.6, 0.6],
-    ...                                 "accuracy": [0.7, 0.8, 0.83], "val_accuracy": [0.72, 0.79, 0.8]})
     """
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
     hist = history_dict(history)
     names = list(metrics) if metrics is not None else _metric_names(hist)
-    missing = [n for n in names if n not in hist and f"val_{n}" not in hist]
-    if missing:
-        raise ValueError(
-            f"No metric {missing[0]!r} in the history; it has: {', '.join(hist) or 'nothing'}."
-        )
+    for name in names:
+        if name not in hist and f"val_{name}" not in hist:
+            have = ", ".join(hist) or "nothing"
+            raise ValueError(f"No metric {name!r} in the history; it has: {have}.")
     if not names:
         raise ValueError("The history is empty: train for at least one epoch first.")
     fig, axes = grid_figure(len(names), columns, (4.2, 3.2), 0.4 if title else 0)
     for ax, name in zip(axes, names, strict=False):
-        train = hist.get(name, [])
-        val = hist.get(f"val_{name}", [])
+        train, val = hist.get(name, []), hist.get(f"val_{name}", [])
         epochs = max(len(train), len(val))
-        many = epochs > 30
-        style = {"marker": None if many else "o", "markersize": 4, "linewidth": 1.8}
-        if train:
-            ax.plot(
-                np.arange(1, len(train) + 1), train, color="tab:blue", label="training", **style
-            )
-        if val:
-            ax.plot(
-                np.arange(1, len(val) + 1),
-                val,
-                color="tab:orange",
-                linestyle="--",
-                label="validation",
-                **style,
-            )
-            finite = np.isfinite(val)
-            if finite.any():
-                scores = np.where(finite, val, np.inf if _lower_is_better(name) else -np.inf)
-                best = int(np.argmin(scores) if _lower_is_better(name) else np.argmax(scores))
-                ax.plot(
-                    best + 1,
-                    val[best],
-                    marker="*",
-                    markersize=13,
-                    color="tab:orange",
-                    markeredgecolor="black",
-                    linestyle="none",
-                    label=f"best validation (epoch {best + 1})",
-                )
-        ax.set_title(_PRETTY.get(name, name.replace("_", " ").capitalize()))
-        ax.set_xlabel("epoch")
+        style = {"marker": None if epochs > 30 else "o", "markersize": 4, "linewidth": 1.8}
+        for values, colour, line, label in ((train, "tab:blue", "-", "training"),
+                                            (val, "tab:orange", "--", "validation")):
+            if values:
+                ax.plot(np.arange(1, len(values) + 1), values, color=colour, linestyle=line,
+                        label=label, **style)
+        finite = np.isfinite(val)
+        if val and finite.any():
+            lower_is_better = "loss" in name or "error" in name or name in {"mae", "mse", "rmse"}
+            sign = 1 if lower_is_better else -1  # the best is the lowest of sign * value
+            best = int(np.argmin(np.where(finite, sign * np.asarray(val), np.inf)))
+            ax.plot(best + 1, val[best], "*", markersize=13, color="tab:orange",
+                    markeredgecolor="black", label=f"best validation (epoch {best + 1})")
+        ax.set(title=_PRETTY.get(name, name.replace("_", " ").capitalize()), xlabel="epoch")
         if epochs <= 12:
             ax.set_xticks(np.arange(1, epochs + 1))
         else:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_xlim(0.5, epochs + 0.5)
-        if "accuracy" in name or name == "acc":
+        if _is_accuracy(name):
             ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=None))
         ax.margins(y=0.1)
         ax.grid(color="#e5e5e5")
         ax.legend(fontsize=8)
-    for ax in axes[len(names) :]:
-        ax.set_visible(False)
-    if title:
-        fig.suptitle(title)
-    return fig
+    return finish(fig, axes, len(names), title)
 
 
 def _labels(values: Any, name: str) -> np.ndarray:
@@ -185,45 +112,29 @@ def _labels(values: Any, name: str) -> np.ndarray:
         array = array.argmax(axis=1)
     array = array.ravel()
     if array.size and not np.all(np.equal(np.mod(array, 1), 0)):
-        raise ValueError(
-            f"{name} must hold integer class labels (or one row of scores per sample)."
-        )
+        raise ValueError(f"{name} must hold integer class labels (or one row of scores per "
+                         "sample).")
     return array.astype(np.int64)
 
 
 def confusion_matrix(
-    y_true: np.ndarray | Sequence[int],
-    y_pred: np.ndarray | Sequence[int],
-    num_classes: int | None = None,
+    y_true: _Labels, y_pred: _Labels, num_classes: int | None = None
 ) -> np.ndarray:
     """Count how often each true class was predicted as each class.
 
     Parameters
     ----------
-    y_true : array-like
-        True integer labels, shape ``(N,)`` (or one-hot ``(N, classes)``).
-    y_pred : array-like
-        Predicted integer labels, shape ``(N,)``, or the model's ``(N, classes)``
-        output (its argmax is taken).
+    y_true, y_pred : array-like
+        Integer labels ``(N,)``, or one-hot labels or ``(N, classes)`` outputs (argmax taken).
     num_classes : int, optional
         Number of classes; default: the largest label + 1.
 
     Returns
     -------
     numpy.ndarray
-        ``(num_classes, num_classes)`` int64 counts: row = true class,
-        column = predicted class. The diagonal holds the right answers.
-
-    Examples
-    --------
-    >>> from brainkit.viz import confusion_matrix
-    >>> confusion_matrix([0, 0, 1, 2], [0, 1, 1, 1], num_classes=3)
-    array([[1, 1, 0],
-           [0, 1, 0],
-           [0, 1, 0]])
+        ``(num_classes, num_classes)`` int64 counts: row = true class, column = predicted.
     """
-    t = _labels(y_true, "y_true")
-    p = _labels(y_pred, "y_pred")
+    t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if t.shape != p.shape:
         raise ValueError(f"y_true has {t.size} labels but y_pred has {p.size}.")
     if num_classes is None:
@@ -238,27 +149,19 @@ def confusion_matrix(
 
 
 def plot_confusion_matrix(
-    y_true: np.ndarray | Sequence[int],
-    y_pred: np.ndarray | Sequence[int],
-    class_names: Sequence[str],
-    normalize: bool = False,
-    *,
-    title: str | None = None,
-    cmap: str = "Blues",
+    y_true: _Labels, y_pred: _Labels, class_names: Sequence[str], normalize: bool = False, *,
+    title: str | None = None, cmap: str = "Blues",
 ) -> Figure:
     """Draw the confusion matrix with class names on both axes and a number in every cell.
 
     Parameters
     ----------
-    y_true : array-like
-        True labels.
-    y_pred : array-like
-        Predicted labels, or the model's ``(N, classes)`` output.
+    y_true, y_pred : array-like
+        True and predicted labels; ``y_pred`` may be the model's ``(N, classes)`` output.
     class_names : sequence of str
         The name of each class.
     normalize : bool
-        Show each row as fractions of that true class (so the diagonal is the
-        per-class recall) instead of raw counts.
+        Show each row as fractions of its true class (the per-class recall) instead of counts.
     title : str, optional
         Figure title; by default it gives the overall accuracy.
     cmap : str
@@ -267,53 +170,38 @@ def plot_confusion_matrix(
     Returns
     -------
     matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> predicted = model.predict(data.x_test / 255).argmax(axis=1)  # doctest: +SKIP
-    >>> fig = viz.plot_confusion_matrix(data.y_test, predicted, data.class_names)  # doctest: +SKIP
     """
     n = len(class_names)
     counts = confusion_matrix(y_true, y_pred, n)
-    total = counts.sum()
-    accuracy = np.trace(counts) / total if total else float("nan")
-    if normalize:
-        rows = counts.sum(axis=1, keepdims=True)
-        values = np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
-    else:
-        values = counts.astype(np.float64)
+    right, total = np.trace(counts), counts.sum()
+    rows = counts.sum(axis=1, keepdims=True) if normalize else 1  # 1: the counts themselves
+    values = np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
     size = max(4.5, 0.55 * n + 2.2)
     fig = new_figure(figsize=(size + 0.9, size))
     ax = fig.subplots()
     top = 1.0 if normalize or not values.size or values.max() <= 0 else float(values.max())
     image = ax.imshow(values, cmap=cmap, vmin=0, vmax=top)
-    cbar = fig.colorbar(image, ax=ax, shrink=0.8)
-    cbar.set_label("fraction of the true class" if normalize else "number of images")
-    ticks = np.arange(n)
-    ax.set_xticks(ticks)
-    ax.set_yticks(ticks)
-    ax.set_xticklabels(class_names, rotation=45, ha="right", rotation_mode="anchor")
-    ax.set_yticklabels(class_names)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.tick_params(length=0)
-    for side in ax.spines.values():
-        side.set_visible(False)
-    ax.set_xticks(np.arange(n + 1) - 0.5, minor=True)
+    label = "fraction of the true class" if normalize else "number of images"
+    fig.colorbar(image, ax=ax, shrink=0.8, label=label)
+    ax.set_xticks(np.arange(n), class_names, rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_yticks(np.arange(n), class_names)
+    ax.set(xlabel="predicted class", ylabel="true class")
+    ax.spines[:].set_visible(False)
+    ax.set_xticks(np.arange(n + 1) - 0.5, minor=True)  # white lines between the cells
     ax.set_yticks(np.arange(n + 1) - 0.5, minor=True)
     ax.grid(which="minor", color="white", linewidth=1)
-    ax.tick_params(which="minor", length=0)
+    ax.tick_params(which="both", length=0)
     fontsize = 9 if n <= 10 else max(5, 9 - (n - 10) // 3)
-    for i in range(n):
-        for j in range(n):
-            if counts[i, j] == 0:
-                text, colour = "0", "#c8c8c8"
-            else:
-                text = f"{values[i, j]:.2f}" if normalize else f"{counts[i, j]:d}"
-                colour = "white" if values[i, j] > 0.5 * top else "black"
-            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize, color=colour)
+    for i, j in np.ndindex(n, n):
+        if counts[i, j] == 0:
+            text, colour = "0", "#c8c8c8"
+        else:
+            text = f"{values[i, j]:.2f}" if normalize else f"{counts[i, j]:d}"
+            colour = "white" if values[i, j] > 0.5 * top else "black"
+        ax.text(j, i, text, ha="center", va="center", fontsize=fontsize, color=colour)
     if title is None:
-        title = f"Confusion matrix: {100 * accuracy:.1f}% right ({np.trace(counts)} of {total})"
+        accuracy = right / total if total else float("nan")
+        title = f"Confusion matrix: {100 * accuracy:.1f}% right ({right} of {total})"
         if normalize:
             title += "\neach row sums to 1: the diagonal is the share of each class found"
     fig.suptitle(title)
@@ -321,41 +209,28 @@ def plot_confusion_matrix(
 
 
 def most_confused(
-    y_true: np.ndarray | Sequence[int],
-    y_pred: np.ndarray | Sequence[int],
-    class_names: Sequence[str],
-    top: int = 5,
+    y_true: _Labels, y_pred: _Labels, class_names: Sequence[str], top: int = 5
 ) -> list[tuple[str, str, int]]:
     """List the most frequent mistakes as ``(true class, predicted class, count)``.
 
     Parameters
     ----------
-    y_true : array-like
-        True labels.
-    y_pred : array-like
-        Predicted labels, or the model's ``(N, classes)`` output.
+    y_true, y_pred : array-like
+        True and predicted labels; ``y_pred`` may be the model's ``(N, classes)`` output.
     class_names : sequence of str
         The name of each class.
     top : int
-        How many pairs to return at most; pairs never confused are left out.
+        How many pairs to return at most (pairs never confused are left out).
 
     Returns
     -------
     list of (str, str, int)
         Most frequent first; ties in the order of the true, then predicted class.
-
-    Examples
-    --------
-    >>> from brainkit.viz import most_confused
-    >>> most_confused([0, 0, 1, 1, 1], [1, 1, 0, 1, 1], ["cat", "dog"])
-    [('cat', 'dog', 2), ('dog', 'cat', 1)]
     """
-    counts = confusion_matrix(y_true, y_pred, len(class_names))
-    off = counts.copy()
+    off = confusion_matrix(y_true, y_pred, len(class_names))
     np.fill_diagonal(off, 0)
-    flat = np.argsort(-off.ravel(), kind="stable")
     pairs = []
-    for k in flat[: max(0, top)]:
+    for k in np.argsort(-off.ravel(), kind="stable")[: max(0, top)]:
         i, j = divmod(int(k), len(class_names))
         if off[i, j] == 0:
             break
@@ -364,30 +239,21 @@ def most_confused(
 
 
 def plot_most_confused(
-    y_true: np.ndarray | Sequence[int],
-    y_pred: np.ndarray | Sequence[int],
-    class_names: Sequence[str],
-    top: int = 5,
-    *,
-    images: np.ndarray | None = None,
-    examples: int = 6,
-    title: str | None = None,
+    y_true: _Labels, y_pred: _Labels, class_names: Sequence[str], top: int = 5, *,
+    images: np.ndarray | None = None, examples: int = 6, title: str | None = None,
 ) -> Figure:
     """Show the most frequent mistakes: a bar chart, or example images of each.
 
     Parameters
     ----------
-    y_true : array-like
-        True labels.
-    y_pred : array-like
-        Predicted labels, or the model's ``(N, classes)`` output.
+    y_true, y_pred : array-like
+        True and predicted labels; ``y_pred`` may be the model's ``(N, classes)`` output.
     class_names : sequence of str
         The name of each class.
     top : int
         How many (true, predicted) pairs to show.
     images : numpy.ndarray, optional
-        The ``(N, H, W)`` images the labels belong to. If given, each pair gets a
-        row of up to ``examples`` of its images instead of a bar.
+        The ``(N, H, W)`` images: each pair then gets a row of its images instead of a bar.
     examples : int
         Images per row when ``images`` is given.
     title : str, optional
@@ -396,11 +262,6 @@ def plot_most_confused(
     Returns
     -------
     matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> fig = viz.plot_most_confused(data.y_test, predicted, data.class_names,
-    ...                              images=data.x_test)  # doctest: +SKIP
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -408,56 +269,35 @@ def plot_most_confused(
     if title is None:
         title = f"The {len(pairs)} most frequent mistakes"
     if not pairs:
-        fig = new_figure(figsize=(4.5, 2.0))
-        ax = fig.subplots()
-        ax.axis("off")
-        ax.text(0.5, 0.5, "No mistakes: every prediction is right.", ha="center", va="center")
-        fig.suptitle(title)
-        return fig
+        return message_figure("No mistakes: every prediction is right.", title)
     if images is None:
         fig = new_figure(figsize=(6.0, 0.5 * len(pairs) + 1.3))
         ax = fig.subplots()
         positions = np.arange(len(pairs))
         counts = [c for _, _, c in pairs]
         ax.barh(positions, counts, color="tab:red", height=0.6)
-        ax.set_yticks(positions)
-        ax.set_yticklabels([f"{t}  →  {p}" for t, p, _ in pairs])
-        ax.set_ylim(len(pairs) - 0.5, -0.5)
-        ax.set_xlabel("images (true class → predicted class)")
+        ax.set_yticks(positions, [f"{t}  →  {p}" for t, p, _ in pairs])
+        ax.set(ylim=(len(pairs) - 0.5, -0.5), xlim=(0, max(counts) * 1.15),
+               xlabel="images (true class → predicted class)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlim(0, max(counts) * 1.15)
         for y, c in zip(positions, counts, strict=True):
             ax.text(c, y, f" {c}", va="center", fontsize=9)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        fig.suptitle(title)
-        return fig
-    images = np.asarray(images)
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]
-    t = _labels(y_true, "y_true")
-    p = _labels(y_pred, "y_pred")
-    index = {name: k for k, name in enumerate(class_names)}
-    examples = max(1, examples)
-    fig = new_figure(figsize=(1.25 * examples + 0.4, 1.55 * len(pairs) + 0.5))
-    subfigs = np.atleast_1d(fig.subfigures(len(pairs), 1))
-    for sub, (true_name, pred_name, count) in zip(subfigs, pairs, strict=True):
-        where = np.flatnonzero((t == index[true_name]) & (p == index[pred_name]))[:examples]
-        axes = np.atleast_1d(sub.subplots(1, examples))
-        for ax in axes:
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for side in ax.spines.values():
-                side.set_color("#c8c8c8")
-        for ax in axes[len(where) :]:
-            ax.set_visible(False)
-        for ax, i in zip(axes, where, strict=False):
-            ax.imshow(images[i], cmap="gray_r")
-        sub.suptitle(
-            f"true {true_name}, predicted {pred_name}: {count} images",
-            fontsize=10,
-            x=0.02,
-            ha="left",
-        )
-    fig.suptitle(title, fontsize=12)
+        ax.spines[["top", "right"]].set_visible(False)
+    else:
+        images = as_images(images)
+        t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+        index = {name: k for k, name in enumerate(class_names)}
+        examples = max(1, examples)
+        fig = new_figure(figsize=(1.25 * examples + 0.4, 1.55 * len(pairs) + 0.5))
+        subfigs = np.atleast_1d(fig.subfigures(len(pairs), 1))
+        for sub, (true_name, pred_name, count) in zip(subfigs, pairs, strict=True):
+            where = np.flatnonzero((t == index[true_name]) & (p == index[pred_name]))[:examples]
+            axes = np.atleast_1d(sub.subplots(1, examples))
+            for ax, i in zip(axes, where, strict=False):
+                ax.imshow(images[i], cmap="gray_r")
+                ax.set(xticks=[], yticks=[])
+                ax.spines[:].set_color("#c8c8c8")
+            finish(sub, axes, len(where), f"true {true_name}, predicted {pred_name}: "
+                   f"{count} images", fontsize=10, x=0.02, ha="left")
+    fig.suptitle(title)
     return fig

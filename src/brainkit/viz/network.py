@@ -1,41 +1,30 @@
-"""Drawing networks and their activation functions, the textbook way.
-
-:func:`plot_network` draws a small fully connected model as circles (neurons)
-joined by lines (weights); wide layers are trimmed with a vertical ellipsis and
-labelled with their true size. :func:`plot_activations` draws the activation
-functions the lessons use. Both need only numpy and matplotlib (no Graphviz).
-"""
+"""Drawing networks (neurons as circles, weights as lines) and activation functions."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from brainkit.viz._layout import grid_figure, new_figure
+from brainkit.perceptron import sigmoid
+from brainkit.viz._layout import finish, grid_figure, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["ACTIVATIONS", "plot_activations", "plot_network"]
 
-_INPUT_COLOUR = "#cde8cd"
-_HIDDEN_COLOUR = "#cfe0f5"
-_OUTPUT_COLOUR = "#fbd9b0"
-_EDGE = "#404040"
+_INPUT_COLOUR, _HIDDEN_COLOUR, _OUTPUT_COLOUR, _EDGE = "#cde8cd", "#cfe0f5", "#fbd9b0", "#404040"
 
-# Layers that change neither the number of values nor the connections drawn.
+# Layers that change neither the number of values nor the connections drawn: name -> note.
 _PASS_THROUGH = {
-    "Dropout": "dropout",
-    "AlphaDropout": "dropout",
-    "GaussianDropout": "dropout",
-    "GaussianNoise": "noise",
-    "BatchNormalization": "batch norm",
-    "LayerNormalization": "layer norm",
-    "Normalization": "normalization",
-    "Rescaling": "rescaling",
+    **dict.fromkeys(("Dropout", "AlphaDropout", "GaussianDropout"), "dropout"),
+    "GaussianNoise": "noise", "BatchNormalization": "batch norm",
+    "LayerNormalization": "layer norm", "Normalization": "normalization", "Rescaling": "rescaling",
 }
 _ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax", "LeakyReLU", "ELU", "PReLU"}
 
@@ -43,7 +32,6 @@ _ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax", "LeakyReLU", "ELU", "PReL
 @dataclass
 class _Layer:
     size: int
-    role: str
     activation: str | None = None
     detail: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -52,26 +40,20 @@ class _Layer:
 def _activation_name(obj: Any) -> str:
     if obj is None:
         return "linear"
-    if isinstance(obj, str):
-        return obj
-    return str(getattr(obj, "__name__", type(obj).__name__)).lower()
-
-
-def _shape_text(shape: Sequence[int]) -> str:
-    return "×".join(str(int(d)) for d in shape)
+    name = obj if isinstance(obj, str) else getattr(obj, "__name__", type(obj).__name__)
+    return str(name).lower()
 
 
 def _model_layers(model: Any) -> tuple[list[_Layer], int | None]:
     """Read a Keras model's Flatten/Dense stack as layer sizes and activations."""
-    shape = None
-    try:
-        shape = tuple(model.inputs[0].shape[1:])
-    except (AttributeError, IndexError, TypeError, ValueError):
-        shape = None
     layers: list[_Layer] = []
+    shape = None
+    with contextlib.suppress(AttributeError, IndexError, TypeError, ValueError):
+        shape = tuple(model.inputs[0].shape[1:])
     if shape is not None and all(d is not None for d in shape):
-        detail = f"({_shape_text(shape)} pixels)" if len(shape) >= 2 else None
-        layers.append(_Layer(int(np.prod(shape)), "input", detail=detail))
+        pixels = "×".join(str(int(d)) for d in shape)
+        detail = f"({pixels} pixels)" if len(shape) >= 2 else None
+        layers.append(_Layer(int(np.prod(shape)), detail=detail))
     for layer in model.layers:
         kind = type(layer).__name__
         if kind in {"InputLayer", "Flatten", "Reshape"}:
@@ -80,34 +62,26 @@ def _model_layers(model: Any) -> tuple[list[_Layer], int | None]:
             if not layers:
                 kernel = getattr(layer, "kernel", None)
                 if kernel is None:
-                    raise ValueError(
-                        "The model is not built, so its input size is unknown: start it with "
-                        "keras.Input(shape) or call it on data first."
-                    )
-                layers.append(_Layer(int(kernel.shape[0]), "input"))
-            layers.append(_Layer(int(layer.units), "dense", _activation_name(layer.activation)))
+                    raise ValueError("The model is not built, so its input size is unknown: "
+                                     "start it with keras.Input(shape) or call it on data first.")
+                layers.append(_Layer(int(kernel.shape[0])))
+            layers.append(_Layer(int(layer.units), _activation_name(layer.activation)))
         elif kind in _ACTIVATION_LAYERS and len(layers) > 1:
-            name = (
-                _activation_name(getattr(layer, "activation", None))
-                if kind == "Activation"
-                else kind.lower()
-            )
-            layers[-1].activation = name
+            activation = getattr(layer, "activation", None) if kind == "Activation" else kind
+            layers[-1].activation = _activation_name(activation)
         elif kind in _PASS_THROUGH and layers:
             note = _PASS_THROUGH[kind]
             rate = getattr(layer, "rate", None)
             layers[-1].notes.append(f"{note} {rate:g}" if isinstance(rate, float) else note)
         else:
-            raise ValueError(
-                f"plot_network draws fully connected models (Flatten and Dense layers); it cannot "
-                f"draw the {kind} layer {layer.name!r}. Use model.summary() for this model."
-            )
+            raise ValueError(f"plot_network draws fully connected models (Flatten and Dense "
+                             f"layers); it cannot draw the {kind} layer {layer.name!r}. Use "
+                             "model.summary() for this model.")
     if len(layers) < 2:
         raise ValueError("The model needs at least one Dense layer to draw.")
-    try:
+    params = None
+    with contextlib.suppress(Exception):  # unbuilt models
         params = int(model.count_params())
-    except Exception:  # pragma: no cover - unbuilt models
-        params = None
     return layers, params
 
 
@@ -116,26 +90,23 @@ def _list_layers(
 ) -> tuple[list[_Layer], int]:
     sizes = [int(s) for s in sizes]
     if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(
-            f"Give at least two positive layer sizes, e.g. [784, 128, 10]; got {sizes}."
-        )
-    if activations is not None and len(activations) != len(sizes) - 1:
-        raise ValueError(
-            f"Give one activation per layer after the input ({len(sizes) - 1}), got {len(activations)}."
-        )
-    layers = [_Layer(sizes[0], "input")]
-    for k, size in enumerate(sizes[1:]):
-        layers.append(_Layer(size, "dense", None if activations is None else activations[k]))
+        raise ValueError(f"Give at least two positive layer sizes, e.g. [784, 128, 10]; "
+                         f"got {sizes}.")
+    if activations is None:
+        activations = [None] * (len(sizes) - 1)
+    elif len(activations) != len(sizes) - 1:
+        raise ValueError(f"Give one activation per layer after the input ({len(sizes) - 1}), "
+                         f"got {len(activations)}.")
+    layers = [_Layer(sizes[0])]
+    layers += [_Layer(size, act) for size, act in zip(sizes[1:], activations, strict=True)]
     params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
     return layers, params
 
 
 def _caption(layer: _Layer, k: int) -> list[str]:
     """The lines written under a layer: its true size, shape, activation and notes."""
-    if k == 0:
-        lines = [f"{layer.size:,} input" + ("s" if layer.size != 1 else "")]
-    else:
-        lines = [f"{layer.size:,} neuron" + ("s" if layer.size != 1 else "")]
+    noun = "input" if k == 0 else "neuron"
+    lines = [f"{layer.size:,} {noun}" + ("s" if layer.size != 1 else "")]
     if layer.detail:
         lines.append(layer.detail)
     if k > 0 and layer.activation:
@@ -152,31 +123,23 @@ def _visible(size: int, max_neurons: int) -> list[int | None]:
 
 
 def plot_network(
-    model_or_layer_sizes: Any,
-    max_neurons: int = 8,
-    *,
-    activations: Sequence[str | None] | None = None,
-    class_names: Sequence[str] | None = None,
-    show_weights: bool = True,
-    title: str | None = None,
+    model_or_layer_sizes: Any, max_neurons: int = 8, *,
+    activations: Sequence[str | None] | None = None, class_names: Sequence[str] | None = None,
+    show_weights: bool = True, title: str | None = None,
 ) -> Figure:
     """Draw a fully connected network: neurons as circles, weights as lines.
 
-    Layers wider than ``max_neurons`` show their first and last few neurons
-    with a vertical "⋮" between them, and every layer is labelled with its true
-    size and activation function.
+    Layers wider than ``max_neurons`` show their first and last few neurons around a "⋮";
+    each is labelled with its true size and activation. Dropout and the like are noted.
 
     Parameters
     ----------
     model_or_layer_sizes : keras.Model or sequence of int
-        A small Keras model made of ``Flatten`` and ``Dense`` layers (Dropout
-        and similar layers are noted, not drawn), or layer sizes such as
-        ``[784, 128, 10]`` (input first).
+        A model of ``Flatten`` and ``Dense`` layers, or sizes such as ``[784, 128, 10]``.
     max_neurons : int
         Draw at most this many neurons per layer (at least 3).
     activations : sequence of str, optional
-        With layer sizes: the activation of each layer after the input, e.g.
-        ``["relu", "softmax"]``. Read from the model otherwise.
+        With layer sizes: each layer's activation after the input, e.g. ``["relu", "softmax"]``.
     class_names : sequence of str, optional
         Names written beside the output neurons.
     show_weights : bool
@@ -187,142 +150,94 @@ def plot_network(
     Returns
     -------
     matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> from brainkit import viz
-    >>> fig = viz.plot_network([784, 128, 10], activations=["relu", "softmax"])
-    >>> fig = viz.plot_network(model, class_names=data.class_names)  # doctest: +SKIP
     """
     from matplotlib.patches import Circle
 
     if hasattr(model_or_layer_sizes, "layers"):
         if activations is not None:
-            raise ValueError(
-                "activations= is for layer sizes; a model's activations are read from it."
-            )
+            raise ValueError("activations= is for layer sizes; a model's activations are read "
+                             "from it.")
         layers, params = _model_layers(model_or_layer_sizes)
     else:
         layers, params = _list_layers(list(model_or_layer_sizes), activations)
     max_neurons = max(3, int(max_neurons))
     if class_names is not None and len(class_names) != layers[-1].size:
-        raise ValueError(
-            f"The output layer has {layers[-1].size} neurons but {len(class_names)} class names were given."
-        )
+        raise ValueError(f"The output layer has {layers[-1].size} neurons but "
+                         f"{len(class_names)} class names were given.")
 
     dx, radius = 3.2, 0.3
     shown = [_visible(layer.size, max_neurons) for layer in layers]
     tallest = max(len(s) for s in shown)
-    positions: list[list[tuple[float, float, int | None]]] = []
-    for k, slots in enumerate(shown):
-        top = (len(slots) - 1) / 2
-        positions.append([(k * dx, top - j, idx) for j, idx in enumerate(slots)])
-
+    positions = [  # (x, y, neuron index or None for the ellipsis), top to bottom
+        [(k * dx, (len(slots) - 1) / 2 - j, idx) for j, idx in enumerate(slots)]
+        for k, slots in enumerate(shown)
+    ]
     captions = [_caption(layer, k) for k, layer in enumerate(layers)]
-    most_lines = max(len(c) for c in captions)
-    left_room = 1.5
-    right_room = 2.7 if class_names is not None else 1.6
-    x_low, x_high = -left_room, (len(layers) - 1) * dx + right_room
-    if x_high - x_low < 8.0:  # keep narrow networks from looking cramped
-        pad = (8.0 - (x_high - x_low)) / 2
-        x_low, x_high = x_low - pad, x_high + pad
+    x_low, x_high = -1.5, (len(layers) - 1) * dx + (2.7 if class_names is not None else 1.6)
+    pad = max(0.0, 8.0 - (x_high - x_low)) / 2  # keep narrow networks from looking cramped
+    x_low, x_high = x_low - pad, x_high + pad
     y_high = (tallest - 1) / 2 + radius + 0.9
-    y_low = -(tallest - 1) / 2 - radius - 0.35 - 0.44 * most_lines
+    y_low = -(tallest - 1) / 2 - radius - 0.35 - 0.44 * max(len(c) for c in captions)
     scale = 0.5  # inches per unit
-    fig = new_figure(
-        figsize=((x_high - x_low) * scale + 0.3, (y_high - y_low) * scale + 0.7),
-    )
+    fig = new_figure(figsize=((x_high - x_low) * scale + 0.3, (y_high - y_low) * scale + 0.7))
     ax = fig.subplots()
-    ax.set_aspect("equal")
+    ax.set(aspect="equal", xlim=(x_low, x_high), ylim=(y_low, y_high))
     ax.axis("off")
-    ax.set_xlim(x_low, x_high)
-    ax.set_ylim(y_low, y_high)
 
     if show_weights:
         for here, there in zip(positions[:-1], positions[1:], strict=False):
-            for x0, y0, i in here:
-                for x1, y1, j in there:
-                    if i is None or j is None:
-                        continue
-                    ax.plot(
-                        [x0 + radius, x1 - radius],
-                        [y0, y1],
-                        color="#8a8a8a",
-                        linewidth=0.6,
-                        alpha=0.5,
-                        zorder=1,
-                    )
+            for (x0, y0, i), (x1, y1, j) in itertools.product(here, there):
+                if i is not None and j is not None:
+                    ax.plot([x0 + radius, x1 - radius], [y0, y1], color="#8a8a8a",
+                            linewidth=0.6, alpha=0.5, zorder=1)
 
     last = len(layers) - 1
     for k, slots in enumerate(positions):
         colour = _INPUT_COLOUR if k == 0 else _OUTPUT_COLOUR if k == last else _HIDDEN_COLOUR
         for x, y, idx in slots:
-            if idx is None:
+            if idx is None:  # the vertical ellipsis
                 for dy in (-0.25, 0.0, 0.25):
                     ax.add_patch(Circle((x, y + dy), 0.055, color=_EDGE, zorder=3))
                 continue
-            ax.add_patch(
-                Circle((x, y), radius, facecolor=colour, edgecolor=_EDGE, linewidth=1.0, zorder=2)
-            )
+            ax.add_patch(Circle((x, y), radius, facecolor=colour, edgecolor=_EDGE, linewidth=1.0,
+                                zorder=2))
             if k == 0:
-                ax.text(
-                    x - radius - 0.12, y, f"$x_{{{idx + 1}}}$", ha="right", va="center", fontsize=9
-                )
+                ax.text(x - radius - 0.12, y, f"$x_{{{idx + 1}}}$", ha="right", va="center",
+                        fontsize=9)
             elif k == last and class_names is not None:
-                ax.text(
-                    x + radius + 0.15, y, class_names[idx], ha="left", va="center", fontsize=8.5
-                )
-        x = k * dx
-        y_top = slots[0][1] + radius + 0.25
-        y_caption = slots[-1][1] - radius - 0.2
-        if k == 0:
-            heading = "input"
-        elif k == last:
-            heading = "output layer"
-        else:
-            heading = f"hidden layer {k}" if last > 2 else "hidden layer"
-        ax.text(x, y_top, heading, ha="center", va="bottom", fontsize=10, fontweight="bold")
-        ax.text(
-            x, y_caption, "\n".join(captions[k]), ha="center", va="top", fontsize=9, linespacing=1.3
-        )
+                ax.text(x + radius + 0.15, y, class_names[idx], ha="left", va="center",
+                        fontsize=8.5)
+        heading = "input" if k == 0 else "output layer" if k == last else "hidden layer"
+        if 0 < k < last and last > 2:  # numbered when there are several
+            heading += f" {k}"
+        ax.text(k * dx, slots[0][1] + radius + 0.25, heading, ha="center", va="bottom",
+                fontsize=10, fontweight="bold")
+        ax.text(k * dx, slots[-1][1] - radius - 0.2, "\n".join(captions[k]), ha="center",
+                va="top", fontsize=9, linespacing=1.3)
 
     if title is None:
-        arrows = " → ".join(str(layer.size) for layer in layers)
-        title = f"A {arrows} network" + (
-            f"\n{params:,} weights and biases to learn" if params else ""
-        )
+        title = f"A {' → '.join(str(layer.size) for layer in layers)} network"
+        if params:
+            title += f"\n{params:,} weights and biases to learn"
     fig.suptitle(title, fontsize=11)
     return fig
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
 
 
 #: Activation functions :func:`plot_activations` knows: name -> (function, title, formula).
 ACTIVATIONS: dict[str, tuple[Any, str, str]] = {
     "relu": (lambda x: np.maximum(0.0, x), "ReLU", r"$\max(0, x)$"),
     "tanh": (np.tanh, "tanh", r"$\tanh(x)$, between −1 and 1"),
-    "sigmoid": (_sigmoid, "sigmoid", r"$1 / (1+e^{-x})$, between 0 and 1"),
+    "sigmoid": (sigmoid, "sigmoid", r"$1 / (1+e^{-x})$, between 0 and 1"),
     "linear": (lambda x: x, "linear (no activation)", r"$x$"),
     "step": (lambda x: (x >= 0).astype(float), "step (perceptron)", r"1 if $x \geq 0$, else 0"),
-    "leaky_relu": (
-        lambda x: np.where(x > 0, x, 0.2 * x),
-        "leaky ReLU",
-        r"$x$ if $x>0$, else $0.2x$",
-    ),
-    "elu": (
-        lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
-        "ELU",
-        r"$x$ if $x>0$, else $e^x-1$",
-    ),
+    "leaky_relu": (lambda x: np.where(x > 0, x, 0.2 * x), "leaky ReLU",
+                   r"$x$ if $x>0$, else $0.2x$"),
+    "elu": (lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))), "ELU",
+            r"$x$ if $x>0$, else $e^x-1$"),
     "softplus": (lambda x: np.log1p(np.exp(x)), "softplus", r"$\log(1+e^{x})$"),
-    "silu": (lambda x: x * _sigmoid(x), "SiLU / swish", r"$x \cdot \mathrm{sigmoid}(x)$"),
-    "gelu": (_gelu, "GELU", r"$x \cdot \Phi(x)$"),
+    "silu": (lambda x: x * sigmoid(x), "SiLU / swish", r"$x \cdot \mathrm{sigmoid}(x)$"),
+    "gelu": (lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))),
+             "GELU", r"$x \cdot \Phi(x)$"),
     "softmax": (None, "softmax", r"$p_i = e^{z_i} / \Sigma_j\, e^{z_j}$"),
 }
 _ALIASES = {"swish": "silu", "heaviside": "step", "identity": "linear", "logistic": "sigmoid"}
@@ -332,47 +247,31 @@ def _softmax_panel(ax: Any, logits: Sequence[float]) -> None:
     z = np.asarray(logits, dtype=np.float64)
     p = np.exp(z - z.max())
     p /= p.sum()
-    positions = np.arange(len(z))
-    bars = ax.bar(positions, p, color="tab:blue", width=0.6)
+    bars = ax.bar(np.arange(len(z)), p, color="tab:blue", width=0.6)
     for bar, value in zip(bars, p, strict=True):
-        ax.text(
-            bar.get_x() + bar.get_width() / 2,
-            value + 0.02,
-            f"{value:.2f}",
-            ha="center",
-            va="bottom",
-            fontsize=9,
-        )
-    ax.set_xticks(positions)
-    ax.set_xticklabels([f"{v:g}" for v in z])
-    ax.set_ylim(0, 1.1)
-    ax.set_xlabel("logits z (the layer's outputs)")
-    ax.set_ylabel("probability")
-    ax.text(
-        0.97, 0.95, f"sum = {p.sum():.0f}", transform=ax.transAxes, ha="right", va="top", fontsize=9
-    )
+        ax.text(bar.get_x() + bar.get_width() / 2, value + 0.02, f"{value:.2f}", ha="center",
+                va="bottom", fontsize=9)
+    ax.set_xticks(np.arange(len(z)), [f"{v:g}" for v in z])
+    ax.set(ylim=(0, 1.1), xlabel="logits z (the layer's outputs)", ylabel="probability")
+    ax.text(0.97, 0.95, f"sum = {p.sum():.0f}", transform=ax.transAxes, ha="right", va="top",
+            fontsize=9)
 
 
 def plot_activations(
-    names: Sequence[str] = ("relu", "tanh", "sigmoid", "softmax"),
-    *,
-    x_range: tuple[float, float] = (-5.0, 5.0),
-    logits: Sequence[float] = (2.0, 1.0, 0.1, -1.0),
-    columns: int = 4,
-    title: str | None = "Activation functions",
+    names: Sequence[str] = ("relu", "tanh", "sigmoid", "softmax"), *,
+    x_range: tuple[float, float] = (-5.0, 5.0), logits: Sequence[float] = (2.0, 1.0, 0.1, -1.0),
+    columns: int = 4, title: str | None = "Activation functions",
 ) -> Figure:
     """Plot activation functions, one panel each.
 
-    Every function is drawn against its input ``x`` (the neuron's weighted sum
-    plus bias). Softmax turns a whole vector into probabilities, so its panel
-    shows bars: the softmax of the example ``logits``.
+    Each is drawn against its input ``x`` (the weighted sum plus bias), except softmax,
+    which turns a whole vector into probabilities: its panel shows those of ``logits``.
 
     Parameters
     ----------
     names : sequence of str
-        Functions to show, from :data:`ACTIVATIONS`: ``"relu"``, ``"tanh"``,
-        ``"sigmoid"``, ``"softmax"``, ``"linear"``, ``"step"``, ``"leaky_relu"``,
-        ``"elu"``, ``"softplus"``, ``"silu"``, ``"gelu"``.
+        Functions to show: ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"softmax"``, ``"linear"``,
+        ``"step"``, ``"leaky_relu"``, ``"elu"``, ``"softplus"``, ``"silu"``, ``"gelu"``.
     x_range : (float, float)
         The inputs plotted.
     logits : sequence of float
@@ -385,20 +284,12 @@ def plot_activations(
     Returns
     -------
     matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> from brainkit import viz
-    >>> fig = viz.plot_activations(["step", "sigmoid", "relu"])
     """
-    if isinstance(names, str):
-        names = [names]
+    names = [names] if isinstance(names, str) else names
     keys = [_ALIASES.get(n.lower(), n.lower()) for n in names]
-    unknown = [n for n, k in zip(names, keys, strict=True) if k not in ACTIVATIONS]
-    if unknown:
-        raise ValueError(
-            f"Unknown activation {unknown[0]!r}; choose from: {', '.join(ACTIVATIONS)}."
-        )
+    for name, key in zip(names, keys, strict=True):
+        if key not in ACTIVATIONS:
+            raise ValueError(f"Unknown activation {name!r}; choose from: {', '.join(ACTIVATIONS)}.")
     if not keys:
         raise ValueError("Give at least one activation name.")
     fig, axes = grid_figure(len(keys), columns, (3.3, 3.1), 0.4 if title else 0)
@@ -412,15 +303,9 @@ def plot_activations(
             ax.axhline(0, color="#9a9a9a", linewidth=0.8)
             ax.axvline(0, color="#9a9a9a", linewidth=0.8)
             ax.plot(x, function(x), color="tab:blue", linewidth=2.2)
-            ax.set_xlim(x_range)
-            ax.set_xlabel("x (weighted sum + bias)")
+            ax.set(xlim=x_range, xlabel="x (weighted sum + bias)")
             ax.grid(color="#ececec")
             if k % columns == 0:
                 ax.set_ylabel("output")
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-    for ax in axes[len(keys) :]:
-        ax.set_visible(False)
-    if title:
-        fig.suptitle(title)
-    return fig
+        ax.spines[["top", "right"]].set_visible(False)
+    return finish(fig, axes, len(keys), title)
