@@ -1,8 +1,7 @@
 """The root of brainkit's exceptions.
 
-Every error brainkit raises on bad input derives from :class:`BrainkitError`
-(and from the built-in exception it resembles, e.g. ``ValueError``), so the
-command line can print it as one line and scripts can catch it in one place.
+Every error brainkit raises on bad input derives from :class:`BrainkitError` (and from the
+built-in exception it resembles, e.g. ``ValueError``), so the CLI prints it as one line.
 """
 
 from __future__ import annotations

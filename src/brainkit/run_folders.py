@@ -1,16 +1,8 @@
 """Run folders on disk: checked before training, claimed atomically, never left half-written.
 
-A run folder holds ``model.keras``, the JSON files and the figures
-(:data:`BRAINKIT_FILES`); the user's own files beside them are kept.
-
-* :func:`check_run_folder` refuses, before any training, a folder that cannot be
-  used (a file in the way, a name too long, no write permission, a run that
-  would be replaced without ``overwrite``, a folder another process is training into).
-* :func:`reserve_run_folder` claims a folder for a run that is about to be trained,
-  atomically, under a lock: concurrent ``brainkit train`` runs get different folders.
-* :func:`write_run_folder` writes a run under a hidden name beside the folder and
-  renames it into place; what a killed save leaves is finished or undone by the
-  next save into that folder (see :doc:`/guarantees`).
+A run folder holds :data:`BRAINKIT_FILES`; the user's own files beside them are kept. Concurrent
+``brainkit train`` runs claim different folders, a run is written under a hidden name and renamed
+into place, and what a killed save leaves is finished or undone by the next (:doc:`/guarantees`).
 """
 
 from __future__ import annotations
@@ -22,27 +14,15 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from brainkit._atomic import (
-    STALE_AFTER,
-    host_tag,
-    public_mode,
-    temp_prefix,
-    temp_writer,
-    writer_gone,
-)
+from brainkit._atomic import host_tag, is_stale, public_mode, stale_temps, temp_prefix
 from brainkit.errors import BrainkitError
 
 __all__ = [
-    "BRAINKIT_FILES",
-    "RunError",
-    "check_run_folder",
-    "reserve_run_folder",
-    "unfinished_run",
-    "write_error",
-    "write_run_folder",
+    "BRAINKIT_FILES", "RunError", "check_run_folder", "reserve_run_folder", "unfinished_run",
+    "write_error", "write_run_folder",
 ]
 
 RUN_FORMAT = 1
@@ -52,10 +32,7 @@ METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.json"
 #: The figures of :func:`brainkit.run_figures.write_run_figures`.
 FIGURE_FILES = (
-    "learning_curves.png",
-    "confusion_matrix.png",
-    "sample_predictions.png",
-    "worst_mistakes.png",
+    "learning_curves.png", "confusion_matrix.png", "sample_predictions.png", "worst_mistakes.png",
     "weights.png",
 )
 #: Every name brainkit writes in a run folder: ``overwrite`` replaces these and keeps the rest.
@@ -64,7 +41,6 @@ BRAINKIT_FILES = frozenset((MODEL_FILE, RUN_FILE, METRICS_FILE, HISTORY_FILE, *F
 WRITING_MARKER = ".brainkit-writing"
 # Bytes of a folder name that brainkit's temporary names add around it (see _side_name).
 _TEMP_ROOM = 40
-
 
 
 class RunError(BrainkitError, ValueError):
@@ -76,12 +52,16 @@ def _side_name(name: str, kind: str) -> str:
     return f"{temp_prefix(name)}{secrets.token_hex(4)}.{kind}"
 
 
+_FIXES = {  # what write_error advises, by errno
+    errno.ENOSPC: "free some space, or choose a folder on another disk",
+    **dict.fromkeys((errno.EACCES, errno.EPERM, errno.EROFS), "choose a folder you can write"),
+}
+
+
 def write_error(target: Path, exc: OSError, cli: bool = False) -> RunError:
     """The :class:`RunError` for an ``OSError`` met while writing the run ``target``.
 
-    It names the file that failed and the fix: free space (a full disk), a folder
-    you can write (no permission, read-only), or another folder; ``cli`` words
-    the fix for ``brainkit train --out``.
+    It names the file that failed and the fix; ``cli`` words the fix for ``brainkit train --out``.
     """
     where = Path(exc.filename) if isinstance(exc.filename, (str, os.PathLike)) else target
     if ".~bk-" in where.parent.name:  # a file of the hidden copy being written: name the run's
@@ -89,25 +69,15 @@ def write_error(target: Path, exc: OSError, cli: bool = False) -> RunError:
     reason = exc.strerror or str(exc)
     if where != Path(target):
         reason = f"{where}: {reason}"
-    if exc.errno == errno.ENOSPC:
-        fix = "free some space, or choose a folder on another disk"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        fix = "choose a folder you can write"
-    else:
-        fix = "choose another folder"
-    fix += " with --out" if cli else ""
+    fix = _FIXES.get(exc.errno, "choose another folder") + (" with --out" if cli else "")
     return RunError(f"Cannot write the run {target}: {reason}. To fix it, {fix}.")
 
 
-def _name_limits(folder: Path) -> tuple[int, int]:
-    """(longest file name, longest path) on the file system of ``folder``, in bytes."""
-    limits = []
-    for key, default in (("PC_NAME_MAX", 255), ("PC_PATH_MAX", 4096)):
-        try:
-            limits.append(int(os.pathconf(folder, key)))
-        except (AttributeError, OSError, ValueError):
-            limits.append(default)
-    return limits[0], limits[1]
+def _pathconf(folder: Path, key: str, default: int) -> int:
+    """A limit of the file system of ``folder`` (``os.pathconf``), or ``default``."""
+    with suppress(AttributeError, OSError, ValueError):
+        return int(os.pathconf(folder, key))
+    return default
 
 
 def _marker_owner(folder: Path) -> tuple[int, str] | None:
@@ -117,20 +87,16 @@ def _marker_owner(folder: Path) -> tuple[int, str] | None:
     except (OSError, ValueError):
         return None
     pid, _, tag = text.strip().partition(" ")
-    try:
-        return int(pid), tag
-    except ValueError:
-        return 0, tag  # a marker cut short: its writer is gone, or about to write it
+    return (int(pid) if pid.isdigit() else 0), tag  # 0: a marker cut short, or being written
 
 
 def _claim_is_dead(folder: Path, owner: tuple[int, str]) -> bool:
     """Whether the writer that claimed ``folder`` is gone (or its claim is a day old)."""
-    pid, tag = owner
     try:
         age = time.time() - (folder / WRITING_MARKER).stat().st_mtime
     except OSError:
         return True
-    return writer_gone(pid, tag) or age > STALE_AFTER or (pid == 0 and age > 60)
+    return is_stale(owner, age) or (owner[0] == 0 and age > 60)
 
 
 def _is_own_claim(folder: Path) -> bool:
@@ -138,19 +104,14 @@ def _is_own_claim(folder: Path) -> bool:
 
 
 def _is_claimable(folder: Path) -> bool:
-    """True if ``folder`` is an empty folder, or holds only this process's or a dead writer's claim."""
+    """True if ``folder`` is empty, or holds only this process's or a dead writer's claim."""
     try:
         names = os.listdir(folder)
     except OSError:
         return False
-    if not names:
-        return True
     if names != [WRITING_MARKER]:
-        return False
-    owner = _marker_owner(folder)
-    if owner is None:
-        return False
-    return _is_own_claim(folder) or _claim_is_dead(folder, owner)
+        return not names
+    return _marker_owner(folder) is not None and _live_claim(folder) is None
 
 
 def _live_claim(folder: Path) -> tuple[int, str] | None:
@@ -166,11 +127,8 @@ def check_run_folder(
 ) -> Path:
     """Check that a run can be saved to ``path``, before any training is spent on it.
 
-    Checks that no file stands where a folder must be, that the names fit the
-    file system, that the folder that will hold the run can be written, and
-    the ``overwrite`` rules: a missing or empty folder is used; an existing
-    run is replaced only with ``overwrite``; anything else is refused. Writes
-    nothing but a probe (removed at once).
+    Refuses a file, a name too long, a folder that cannot be written, and a folder that is
+    neither missing nor empty unless it holds a run and ``overwrite`` is given.
 
     Parameters
     ----------
@@ -193,7 +151,6 @@ def check_run_folder(
     """
     target = Path(path)
     other = "choose another --out" if cli else "choose another folder"
-    allow = "pass --overwrite" if cli else "pass overwrite=True"
     absolute = Path(os.path.abspath(target))
     existing, missing = absolute, []
     while not os.path.lexists(existing) and existing != existing.parent:
@@ -211,7 +168,8 @@ def check_run_folder(
             f"{existing} is a file, not a folder, so the run folder {target} cannot be made "
             f"inside it; {other}."
         )
-    name_max, path_max = _name_limits(existing)
+    name_max = _pathconf(existing, "PC_NAME_MAX", 255)
+    path_max = _pathconf(existing, "PC_PATH_MAX", 4096)
     for part in missing[1:]:
         if len(os.fsencode(part)) > name_max:
             raise RunError(
@@ -227,24 +185,21 @@ def check_run_folder(
         )
     if len(os.fsencode(str(absolute))) + _TEMP_ROOM >= path_max:
         raise RunError(f"The path {target} is too long for this file system; {other}.")
-    if existing == absolute:
-        if _is_claimable(absolute) or _is_own_claim(absolute):
-            pass
-        elif (owner := _live_claim(absolute)) is not None:
+    if existing == absolute and not (_is_claimable(absolute) or _is_own_claim(absolute)):
+        if (owner := _live_claim(absolute)) is not None:
             raise RunError(
                 f"{target} is being written by another brainkit train (process {owner[0]}); "
                 f"wait for it, or {other}."
             )
-        elif not overwrite:
+        if not overwrite:
+            allow = "pass --overwrite" if cli else "pass overwrite=True"
             raise RunError(f"{target} already exists; {allow} to replace it, or {other}.")
-        elif not (absolute / RUN_FILE).is_file():
+        if not (absolute / RUN_FILE).is_file():
             raise RunError(
                 f"{target} exists and is not a brainkit run (it has no {RUN_FILE}), so it is not "
                 f"replaced even with overwrite; {other}."
             )
-        else:
-            # The user's own files are moved out of the old run into the new one.
-            _probe_writable(absolute, target, cli)
+        _probe_writable(absolute, target, cli)  # the user's files move from the old run
     _probe_writable(absolute.parent if existing == absolute else existing, target, cli)
     return target
 
@@ -256,9 +211,8 @@ def _probe_writable(folder: Path, target: Path, cli: bool) -> None:
         os.rmdir(probe)
     except OSError as exc:
         here = " (the current folder)" if folder == Path.cwd() else ""
-        fix = "choose a folder you can write with --out" if cli else "choose a folder you can write"
-        if exc.errno == errno.ENOSPC:
-            fix = "free some space, or " + fix
+        fix = _FIXES.get(exc.errno, "choose a folder you can write")
+        fix += " with --out" if cli else ""
         raise RunError(
             f"Cannot write the run {target}: {folder}{here} cannot be written "
             f"({exc.strerror or exc}). To fix it, {fix}."
@@ -267,17 +221,13 @@ def _probe_writable(folder: Path, target: Path, cli: bool) -> None:
 
 @contextmanager
 def reserve_run_folder(
-    path: str | os.PathLike[str],
-    overwrite: bool = False,
-    *,
-    pick_free: bool = False,
+    path: str | os.PathLike[str], overwrite: bool = False, *, pick_free: bool = False,
     cli: bool = False,
 ) -> Iterator[Path]:
     """Check and claim a run folder for a run about to be trained; release it if none is saved.
 
-    A missing folder is created (empty, with a hidden marker naming this
-    process), so another ``brainkit train`` cannot pick it meanwhile; on
-    leaving the block, a folder still holding no run is removed again.
+    A missing folder is created with a hidden marker naming this process, so another ``brainkit
+    train`` cannot pick it; on leaving the block, a folder still holding no run is removed.
 
     Parameters
     ----------
@@ -314,23 +264,20 @@ def reserve_run_folder(
                     f"{candidate} was taken by another process meanwhile; "
                     f"{'choose another --out' if cli else 'choose another folder'}."
                 )
-    if made is None:
-        yield candidate
-        return
     try:
         yield candidate
     finally:
-        with _no_interrupt():  # a second Ctrl-C must not leave the claim half removed
-            _release(candidate, made)
+        if made is not None:
+            with _no_interrupt():  # a second Ctrl-C must not leave the claim half removed
+                _release(candidate, made)
 
 
 @contextmanager
 def _no_interrupt() -> Iterator[None]:
     """Hold Ctrl-C off while a short clean-up runs (it is ignored, not queued)."""
-    try:
+    previous = None
+    with suppress(ValueError):  # not the main thread: signals go to the main thread anyway
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: signals go to the main thread anyway
-        previous = None
     try:
         yield
     finally:
@@ -340,32 +287,22 @@ def _no_interrupt() -> Iterator[None]:
 
 @contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``folder`` (its nearest existing ancestor), where there is one.
+    """Hold a ``flock`` on ``folder`` or its nearest existing ancestor, if possible.
 
-    It serializes the claims of brainkit processes in one folder, so checking a
-    name and claiming it is one step. It needs no file and dies with its
-    process. Where it is not available (Windows, some network file systems) the
-    claims still never collide (see :func:`_claim`); a dead writer's claim may
-    then be taken twice, and the second save is refused and rescued.
+    Without it (Windows, some network file systems) claims still never collide (:func:`_claim`).
     """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
     where = Path(os.path.abspath(folder))
     while not where.exists() and where != where.parent:
         where = where.parent
     try:
+        import fcntl
         fd = os.open(where, os.O_RDONLY)
-    except OSError:
+    except (ImportError, OSError):  # Windows, or nothing to lock
         yield
         return
     try:
-        try:
+        with suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:
-            pass
         yield
     finally:
         os.close(fd)  # releases the lock
@@ -374,20 +311,17 @@ def _folder_lock(folder: Path) -> Iterator[None]:
 def _claim(folder: Path) -> list[Path] | None:
     """Claim ``folder`` with a marker; return the folders made for it, or None if taken.
 
-    A missing folder appears with its marker already inside (made under a hidden
-    name, then renamed), so no other process ever sees it unclaimed. A dead
-    writer's claim is first renamed away, which only one process can do.
+    A missing folder is made under a hidden name with its marker inside, then renamed; a
+    dead writer's claim is first renamed away, which only one process can do.
     """
     made: list[Path] = []
     absolute = Path(os.path.abspath(folder))
     try:
         for parent in reversed(absolute.parents):
             if not parent.exists():
-                try:
+                with suppress(FileExistsError):
                     os.mkdir(parent)
                     made.append(parent)
-                except FileExistsError:
-                    pass
         if os.path.lexists(absolute):
             if not _is_claimable(absolute):
                 return None
@@ -431,17 +365,14 @@ def _take_dead_claim(folder: Path) -> bool:
     if os.listdir(aside) == [WRITING_MARKER] and owner and _claim_is_dead(aside, owner):
         shutil.rmtree(aside, ignore_errors=True)
         return True
-    try:  # claimed or filled meanwhile: put it back (else the sweep returns it)
+    with suppress(OSError):  # claimed or filled meanwhile: put it back (else the sweep returns it)
         os.rename(aside, folder)
-    except OSError:
-        pass
     return False
 
 
 def _release(folder: Path, made: list[Path]) -> None:
     """Remove this process's claim on ``folder`` and the empty folders made for it."""
-    owner = _marker_owner(folder)
-    if owner == (os.getpid(), host_tag()):
+    if _is_own_claim(folder):
         (folder / WRITING_MARKER).unlink(missing_ok=True)
     for directory in reversed(made):
         try:
@@ -455,16 +386,17 @@ def _swap_in(staging: Path, target: Path, overwrite: bool) -> None:
     claimed = os.path.lexists(target) and (_is_own_claim(target) or _is_claimable(target))
     if claimed:
         (target / WRITING_MARKER).unlink(missing_ok=True)
-        try:
+        with suppress(OSError):  # not empty: the user's files put in while training are kept below
             os.rmdir(target)  # still empty: the run takes its place
-        except OSError:
-            pass  # the user put files into the folder while it trained: they are kept below
     if not os.path.lexists(target):
         try:
             os.rename(staging, target)
         except OSError as exc:
             if os.path.lexists(target):
-                raise _race(target) from exc
+                raise RunError(
+                    f"{target} was written by another process while this run was saved; "
+                    "save this run to another folder."
+                ) from exc
             raise write_error(target, exc) from exc
         return
     if not claimed:
@@ -482,77 +414,44 @@ def _swap_in(staging: Path, target: Path, overwrite: bool) -> None:
     _restore_user_files(old, target)
 
 
-def _race(target: Path) -> RunError:
-    return RunError(
-        f"{target} was written by another process while this run was saved; "
-        "save this run to another folder."
-    )
-
-
-def _restore_user_files(old: Path, target: Path) -> bool:
-    """Move what is not brainkit's from the replaced run ``old`` into ``target``; drop ``old``.
-
-    Returns False (and keeps ``old``) if anything of the user's could not be moved.
-    """
-    kept = True
+def _restore_user_files(old: Path, target: Path) -> None:
+    """Move the user's files from replaced run ``old`` to ``target``; drop ``old`` if all moved."""
     try:
         entries = list(os.scandir(old))
     except OSError:
-        return False
+        return
+    moved_all = True
     for entry in entries:
         if entry.name in BRAINKIT_FILES or entry.name == WRITING_MARKER:
             continue
         dest = target / entry.name
         try:
-            if os.path.lexists(dest):
-                kept = False
-                continue
+            if os.path.lexists(dest):  # never over a file of the new run
+                raise FileExistsError(dest)
             os.rename(entry.path, dest)
         except OSError:
-            kept = False
-    if kept:
+            moved_all = False
+    if moved_all:
         shutil.rmtree(old, ignore_errors=True)
-    return kept
 
 
 def _sweep_run_leftovers(folder: Path) -> None:
     """Finish or undo what saves killed in ``folder`` left (only those whose writer is gone).
 
-    A ``.NAME.~bk-PID-HOST-XXXX.new`` folder is an unfinished run: removed. A
-    ``.NAME...old`` folder is the run a killed save was replacing: put back as
-    ``NAME`` if no run took its place, else the user's files in it are moved
-    into the new run. Never raises.
+    ``.NAME...new``: an unfinished run, removed. ``.NAME...old``: the run a killed save was
+    replacing, put back if no run took its place, else its user's files move into the new run.
     """
-    try:
-        entries = list(os.scandir(folder if str(folder) else "."))
-    except OSError:
-        return
-    now = time.time()
-    for entry in entries:
-        writer = temp_writer(entry.name)
-        if writer is None or not entry.name.endswith((".new", ".old")):
-            continue
-        try:
-            if not entry.is_dir(follow_symlinks=False):
-                continue
-            age = now - entry.stat(follow_symlinks=False).st_mtime
-        except OSError:
-            continue
-        if not (writer_gone(*writer) or age > STALE_AFTER):
-            continue
+    for entry in stale_temps(folder, directories=True):
         path = Path(entry.path)
         if entry.name.endswith(".new"):
             shutil.rmtree(path, ignore_errors=True)
-            continue
-        name = entry.name[1 : entry.name.rindex(".~bk-")]
-        target = path.with_name(name)
-        try:
-            if not os.path.lexists(target):
-                os.rename(path, target)  # killed between its two renames: the old run is back
-            elif target.is_dir():
-                _restore_user_files(path, target)
-        except OSError:
-            continue
+        elif entry.name.endswith(".old"):
+            target = path.with_name(entry.name[1 : entry.name.rindex(".~bk-")])
+            with suppress(OSError):
+                if not os.path.lexists(target):
+                    os.rename(path, target)  # killed between its two renames: the old run is back
+                elif target.is_dir():
+                    _restore_user_files(path, target)
 
 
 def unfinished_run(folder: Path) -> str | None:
@@ -570,18 +469,16 @@ def unfinished_run(folder: Path) -> str | None:
     return None
 
 
-def write_run_folder(path: str | os.PathLike[str], fill: Callable[[Path], None], overwrite: bool) -> None:
+def write_run_folder(
+    path: str | os.PathLike[str], fill: Callable[[Path], None], overwrite: bool
+) -> None:
     """Write a run folder atomically: ``fill(folder)`` writes the files into a hidden copy.
 
-    The folder is checked (:func:`check_run_folder`), leftovers of killed saves
-    beside it are finished or undone, and the filled copy replaces ``path`` in
-    one rename (with ``overwrite``, the user's own files in the old run move into
-    the new one). An ``OSError`` while filling is told as a :class:`RunError`
-    that names the fix; on any failure the hidden copy is removed.
+    The folder is checked (:func:`check_run_folder`) and the filled copy replaces ``path`` in one
+    rename (with ``overwrite``, the user's own files in the old run move into the new one). An
+    ``OSError`` while filling becomes a :class:`RunError`; on any failure the copy is removed.
     """
-    given = Path(path)
-    check_run_folder(given, overwrite=overwrite)
-    target = Path(os.path.abspath(given))
+    target = Path(os.path.abspath(check_run_folder(path, overwrite=overwrite)))
     _sweep_run_leftovers(target.parent)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

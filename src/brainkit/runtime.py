@@ -1,25 +1,7 @@
 """Choose the Keras backend, import Keras lazily, seed, and report devices.
 
-Keras 3 reads its backend once, when it is first imported, so brainkit must
-decide before that moment. The order is:
-
-1. an explicit choice: :func:`use_backend` or ``brainkit --backend NAME``;
-2. the ``KERAS_BACKEND`` environment variable;
-3. the first installed of ``jax``, ``torch``, ``tensorflow`` (JAX is the
-   fastest and smallest on a CPU, so it comes first).
-
-Nothing in this module imports Keras or a backend at import time.
-``import brainkit`` calls :func:`set_environment_defaults`, which writes that
-choice into ``KERAS_BACKEND`` when it is unset and Keras is not imported yet,
-so that a plain ``import keras`` afterwards agrees with brainkit.
-
-Examples
---------
->>> from brainkit import runtime
->>> runtime.use_backend("jax")          # doctest: +SKIP
->>> keras = runtime.import_keras()      # doctest: +SKIP
->>> keras.backend.backend()             # doctest: +SKIP
-'jax'
+Keras reads its backend once, when first imported: :func:`use_backend` (or ``brainkit --backend``)
+wins, then ``KERAS_BACKEND``, then the first installed of ``jax``, ``torch``, ``tensorflow``.
 """
 
 from __future__ import annotations
@@ -27,10 +9,13 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import platform
+import random
 import re
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,19 +25,9 @@ from brainkit._version import __version__
 from brainkit.errors import BrainkitError
 
 __all__ = [
-    "BACKENDS",
-    "BackendError",
-    "available_backends",
-    "cache_root",
-    "current_backend",
-    "device_report",
-    "enable_compile_cache",
-    "format_device_report",
-    "import_keras",
-    "resolve_backend",
-    "seed_everything",
-    "set_environment_defaults",
-    "tensorflow_unprobed",
+    "BACKENDS", "BackendError", "available_backends", "cache_root", "current_backend",
+    "device_report", "enable_compile_cache", "format_device_report", "import_keras",
+    "resolve_backend", "seed_everything", "set_environment_defaults", "tensorflow_unprobed",
     "use_backend",
 ]
 
@@ -61,8 +36,7 @@ BACKENDS: tuple[str, ...] = ("jax", "torch", "tensorflow")
 
 # Distributions that provide each backend's importable module.
 _DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
-    "jax": ("jax",),
-    "torch": ("torch",),
+    "jax": ("jax",), "torch": ("torch",),
     "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly"),
 }
 
@@ -88,60 +62,42 @@ def _normalise(name: str) -> str:
     return key
 
 
+def _version(dist: str) -> str | None:
+    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+        return importlib.metadata.version(dist)
+    return None
+
+
 def _distribution_installed(backend: str) -> bool:
     return any(_version(dist) is not None for dist in _DISTRIBUTIONS[backend])
 
 
 def shadowing_folder(module: str, cwd: str | os.PathLike[str] | None = None) -> Path | None:
-    """Return the folder in ``cwd`` that would shadow the real ``module``, if any.
+    """Return the folder or file in ``cwd`` that Python would import instead of ``module``.
 
-    Python puts the current directory first on ``sys.path`` for ``python -c``,
-    the REPL and notebooks, so a folder named ``jax`` there is imported instead
-    of the real JAX and Keras then fails with an obscure error such as
-    ``module 'jax' has no attribute 'monitoring'``.
+    A folder named ``jax`` in the current directory (first on ``sys.path`` in the REPL and
+    notebooks) makes Keras fail with an obscure error.
     """
     here = Path(cwd) if cwd is not None else Path.cwd()
-    candidate = here / module
-    if not (candidate.is_dir() or (here / f"{module}.py").is_file()):
+    folder, file = here / module, here / f"{module}.py"
+    if not (folder.is_dir() or file.is_file()):
         return None
-    on_path = any(
-        Path(entry or ".").resolve() == here.resolve()
-        for entry in sys.path
-        if isinstance(entry, str)
-    )
-    if not on_path:
+    if not any(Path(e or ".").resolve() == here.resolve() for e in sys.path if isinstance(e, str)):
         return None
-    spec = importlib.util.find_spec(module) if module not in sys.modules else None
-    origin = None
     if module in sys.modules:
-        origin = getattr(sys.modules[module], "__file__", None)
-        locations = list(getattr(sys.modules[module], "__path__", []) or [])
-    elif spec is not None:
-        origin = spec.origin
-        locations = list(spec.submodule_search_locations or [])
+        loaded = sys.modules[module]
+        paths = [getattr(loaded, "__file__", None), *(getattr(loaded, "__path__", []) or [])]
+    elif (spec := importlib.util.find_spec(module)) is not None:
+        paths = [spec.origin, *(spec.submodule_search_locations or [])]
     else:
         return None
-    paths = [p for p in [origin, *locations] if p]
-    for p in paths:
-        try:
+    inside = folder.resolve()
+    for p in filter(None, paths):
+        with contextlib.suppress(OSError):
             resolved = Path(p).resolve()
-        except OSError:
-            continue
-        if resolved == candidate.resolve() or candidate.resolve() in resolved.parents:
-            return candidate if candidate.is_dir() else here / f"{module}.py"
+            if resolved == inside or inside in resolved.parents:
+                return folder if folder.is_dir() else file
     return None
-
-
-def _check_shadowing(names: tuple[str, ...]) -> None:
-    for module in names:
-        folder = shadowing_folder(module)
-        if folder is not None:
-            raise BackendError(
-                f"The {'folder' if folder.is_dir() else 'file'} {str(folder)!r} in the current "
-                f"directory shadows the real {module!r} package, so Keras would import it "
-                f"instead and fail. Rename it (for example to '{module}_notes') or run brainkit "
-                "from another directory."
-            )
 
 
 def available_backends() -> list[str]:
@@ -151,12 +107,9 @@ def available_backends() -> list[str]:
 
 def _keras_loaded_backend() -> str | None:
     keras = sys.modules.get("keras")
-    if keras is None:
-        return None
-    try:
+    with contextlib.suppress(Exception):  # None for a missing or half-imported keras
         return str(keras.backend.backend())
-    except Exception:  # pragma: no cover - half-imported keras
-        return None
+    return None
 
 
 def resolve_backend(explicit: str | None = None) -> str:
@@ -175,26 +128,24 @@ def resolve_backend(explicit: str | None = None) -> str:
     Raises
     ------
     BackendError
-        If the backend asked for is unknown or not installed, or none is installed.
+        If the backend is unknown or not installed, or none is installed.
     """
-    loaded = _keras_loaded_backend()
     if explicit is not None:
         name, why = _normalise(explicit), "asked for"
     elif _explicit_backend is not None:
         name, why = _explicit_backend, "chosen with use_backend()"
     elif os.environ.get("KERAS_BACKEND"):
         name, why = _normalise(os.environ["KERAS_BACKEND"]), "set by KERAS_BACKEND"
-    elif loaded is not None:
+    elif (loaded := _keras_loaded_backend()) is not None:
         return loaded
-    else:
-        installed = available_backends()
-        if not installed:
-            raise BackendError(
-                "No Keras backend is installed. Install one, for example: "
-                f"{install_hint('jax')} (recommended on a CPU), {install_hint('torch')} "
-                f"or {install_hint('tensorflow')}."
-            )
+    elif installed := available_backends():
         return installed[0]
+    else:
+        raise BackendError(
+            "No Keras backend is installed. Install one, for example: "
+            f"{install_hint('jax')} (recommended on a CPU), {install_hint('torch')} "
+            f"or {install_hint('tensorflow')}."
+        )
     if not _distribution_installed(name):
         others = [b for b in available_backends() if b != name]
         alt = f" Installed instead: {', '.join(others)}." if others else ""
@@ -206,9 +157,7 @@ def resolve_backend(explicit: str | None = None) -> str:
 
 
 def use_backend(name: str) -> str:
-    """Choose the Keras backend for this process.
-
-    Must be called before Keras is first imported (by brainkit or by you).
+    """Choose the Keras backend for this process, before Keras is first imported.
 
     Parameters
     ----------
@@ -223,8 +172,7 @@ def use_backend(name: str) -> str:
     Raises
     ------
     BackendError
-        If the backend is unknown or not installed, or Keras was already
-        imported with another backend.
+        If the backend is unknown or not installed, or Keras already runs on another.
     """
     global _explicit_backend
     backend = resolve_backend(name)
@@ -264,11 +212,17 @@ def import_keras(backend: str | None = None) -> Any:
         return sys.modules["keras"]
     name = use_backend(backend) if backend is not None else resolve_backend()
     if loaded is None:
-        _check_shadowing((name, "keras"))
+        for module in (name, "keras"):
+            if (folder := shadowing_folder(module)) is not None:
+                raise BackendError(
+                    f"The {'folder' if folder.is_dir() else 'file'} {str(folder)!r} in the "
+                    f"current directory shadows the real {module!r} package, so Keras would "
+                    f"import it instead and fail. Rename it (for example to '{module}_notes') "
+                    "or run brainkit from another directory."
+                )
         os.environ["KERAS_BACKEND"] = name
         _quiet_backend_logs(name)
     import keras
-
     if loaded is None and name == "jax":
         enable_compile_cache()
     return keras
@@ -276,17 +230,16 @@ def import_keras(backend: str | None = None) -> Any:
 
 #: Set to ``0`` to compile everything afresh in every process (JAX backend).
 COMPILE_CACHE_ENV = "BRAINKIT_COMPILE_CACHE"
+_compile_folder: Path | None = None  # brainkit's compile cache, once enabled
 
 
 def cache_root() -> Path:
     """Return brainkit's data cache folder (it may not exist yet).
 
-    ``$BRAINKIT_DATA`` wins; otherwise the platform's per-user cache folder:
-    ``$XDG_CACHE_HOME/brainkit`` (default ``~/.cache/brainkit``) on Linux,
-    ``~/Library/Caches/brainkit`` on macOS, ``%LOCALAPPDATA%\\brainkit\\Cache`` on Windows.
+    ``$BRAINKIT_DATA`` wins; else ``$XDG_CACHE_HOME/brainkit`` (default ``~/.cache/brainkit``) on
+    Linux, ``~/Library/Caches/brainkit`` on macOS, ``%LOCALAPPDATA%\\brainkit\\Cache`` on Windows.
     """
-    env = os.environ.get("BRAINKIT_DATA")
-    if env:
+    if env := os.environ.get("BRAINKIT_DATA"):
         return Path(env).expanduser()
     home = Path.home()
     if sys.platform == "darwin":
@@ -294,39 +247,25 @@ def cache_root() -> Path:
     if os.name == "nt":
         base = os.environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
         return Path(base) / "brainkit" / "Cache"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else home / ".cache") / "brainkit"
+    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "brainkit"
 
 
 def enable_compile_cache() -> str | None:
     """Keep JAX's compiled programs on disk so that the next run skips compiling.
 
-    :func:`import_keras` calls this on the JAX backend. It uses
-    ``<brainkit cache>/compiled/jax`` (see :func:`cache_root`)
-    unless a JAX compilation cache folder is configured already, and keeps
-    every program, however quick to compile: a model's eager initializers
-    compile a dozen small programs (~0.05 s each, ~0.8 s in all for the MLP),
-    which the cache turns into ~0.1 s. ``BRAINKIT_COMPILE_CACHE=0`` turns it
-    off. It holds programs only, never data or weights, and may be deleted
-    at any time.
-
-    The cache is skipped (quietly: it only saves time) when its folder cannot
-    be written. JAX writes entries in place, so a process killed mid-write
-    leaves a truncated entry, which JAX would warn about on every later run;
-    in brainkit's folder an entry that cannot be read is removed instead (and
-    compiled and stored again), with a single line saying so.
+    :func:`import_keras` calls this on JAX. Unless JAX has a cache folder already, it keeps every
+    program in ``<cache_root()>/compiled/jax``, which may be deleted at any time; entries truncated
+    by a killed run are removed. ``BRAINKIT_COMPILE_CACHE=0`` turns it off.
 
     Returns
     -------
     str or None
         The folder in use, or None when the cache is off or cannot be used.
     """
+    global _compile_folder
     if os.environ.get(COMPILE_CACHE_ENV, "").strip().lower() in ("0", "false", "no", "off"):
         return None
-    import logging
-
     import jax
-
     try:
         current = jax.config.jax_compilation_cache_dir
     except AttributeError:  # a JAX without a persistent cache
@@ -337,54 +276,40 @@ def enable_compile_cache() -> str | None:
     if writable_dir(folder) is not None:  # read-only HOME, BRAINKIT_DATA a file: compile each time
         return None
     jax.config.update("jax_compilation_cache_dir", str(folder))
-    for option, value in (
-        ("jax_persistent_cache_min_compile_time_secs", 0.0),
-        ("jax_persistent_cache_min_entry_size_bytes", 0),
-    ):
-        try:
-            jax.config.update(option, value)
-        except (AttributeError, KeyError, ValueError):  # an older JAX: keep its default
-            pass
-
+    _compile_folder = folder
+    for option, value in (("min_compile_time_secs", 0.0), ("min_entry_size_bytes", 0)):
+        with contextlib.suppress(AttributeError, KeyError, ValueError):  # older JAX: its default
+            jax.config.update(f"jax_persistent_cache_{option}", value)
     try:  # JAX's reader, which warns (every run) about an entry it cannot read
         from jax._src import compilation_cache as jax_cache
-    except ImportError:  # pragma: no cover - another JAX layout: keep its warnings
+        original = jax_cache.get_executable_and_time
+    except (ImportError, AttributeError):  # pragma: no cover - another JAX: keep its warnings
         return str(folder)
-    original = getattr(jax_cache, "get_executable_and_time", None)
-    if original is None or getattr(original, "_brainkit_folder", None) is not None:
-        if original is not None:
-            original._brainkit_folder = folder  # type: ignore[attr-defined]
+    if hasattr(original, "_brainkit_told"):  # wrapped already
         return str(folder)
-    log = logging.getLogger("brainkit.runtime")
-    told: list[bool] = []
 
     def read_or_drop(cache_key: str, *args: Any, **kwargs: Any) -> Any:
         try:
             return original(cache_key, *args, **kwargs)
         except Exception as exc:
-            ours = (
-                Path(str(jax.config.jax_compilation_cache_dir or ""))
-                == read_or_drop._brainkit_folder
-            )
+            ours = Path(str(jax.config.jax_compilation_cache_dir or "")) == _compile_folder
             strict = getattr(jax.config, "jax_raise_persistent_cache_errors", False)
             verification = getattr(jax_cache, "CacheVerificationError", ())
             if not ours or strict or (verification and isinstance(exc, verification)):
                 raise
             for suffix in ("-cache", "-atime"):
                 with contextlib.suppress(OSError):
-                    (read_or_drop._brainkit_folder / f"{cache_key}{suffix}").unlink()
-            if not told:
-                told.append(True)
-                log.warning(
+                    (_compile_folder / f"{cache_key}{suffix}").unlink()
+            if not read_or_drop._brainkit_told:
+                read_or_drop._brainkit_told = True
+                logging.getLogger(__name__).warning(
                     "brainkit: removing unreadable entries from the compile cache %s (%s: %s); "
                     "they are compiled again. Such entries are left by a run killed while saving.",
-                    read_or_drop._brainkit_folder,
-                    type(exc).__name__,
-                    str(exc)[:80],
+                    _compile_folder, type(exc).__name__, str(exc)[:80],
                 )
             return None, None
 
-    read_or_drop._brainkit_folder = folder  # type: ignore[attr-defined]
+    read_or_drop._brainkit_told = False  # type: ignore[attr-defined]
     jax_cache.get_executable_and_time = read_or_drop
     return str(folder)
 
@@ -393,23 +318,14 @@ def enable_compile_cache() -> str | None:
 def tensorflow_unprobed() -> Iterator[None]:
     """Stop Keras from importing TensorFlow just to look at it (JAX and torch backends).
 
-    Keras's model serialization asks ``isinstance(obj, tf.TensorShape)`` (and
-    the like) whenever TensorFlow is *installed*, which imports it: ~1.5 s and
-    ~300 MB in a process that trains on JAX or torch, just to save a model.
-    No object can be a TensorFlow type while TensorFlow is not imported, so
-    inside this context, on another backend and with TensorFlow not yet
-    imported, Keras is told TensorFlow is unavailable; everything else is as
-    before. On the TensorFlow backend, or once TensorFlow is imported, it
-    does nothing.
+    Saving a model imports an installed TensorFlow (~1.5 s, ~300 MB) for an ``isinstance`` test;
+    inside this context Keras is told TensorFlow is unavailable, unless it runs or is imported.
     """
     lazy = None
     if "tensorflow" not in sys.modules and _keras_loaded_backend() not in (None, "tensorflow"):
-        try:
+        with contextlib.suppress(ImportError, AttributeError):  # another Keras layout: no-op
             from keras.src.utils import module_utils
-
             lazy = module_utils.tensorflow
-        except (ImportError, AttributeError):  # another Keras layout: nothing to do
-            lazy = None
     if lazy is None or getattr(lazy, "_available", True) is not None:
         yield
         return
@@ -420,9 +336,8 @@ def tensorflow_unprobed() -> Iterator[None]:
         lazy._available = None
 
 
-# What TensorFlow's C++ code writes to stderr before its logging is set up, so that
-# TF_CPP_MIN_LOG_LEVEL cannot hide it: absl's notice and INFO lines such as
-# "port.cc:153] oneDNN custom operations are on ...", printed twice per import.
+# What TensorFlow's C++ code writes to stderr before TF_CPP_MIN_LOG_LEVEL is read: absl's
+# notice, and INFO lines such as "port.cc:153] oneDNN custom operations are on ...".
 _ABSL_NOTICE = (
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 )
@@ -432,31 +347,15 @@ _ABSL_LINE = re.compile(r"^(?P<severity>[IWEF])\d{4} \d\d:\d\d:[\d.]+\s+\d+ \S+:
 def set_environment_defaults() -> None:
     """Prepare the environment at ``import brainkit``, before anything imports Keras.
 
-    * ``KERAS_BACKEND``: when it is unset and Keras is not imported yet, it is set to
-      :func:`resolve_backend`'s choice (the first installed of JAX, PyTorch and
-      TensorFlow), so that a plain ``import keras`` after ``import brainkit`` uses the
-      backend brainkit would use instead of Keras's own default, TensorFlow, which
-      may not be installed. Nothing is imported; an explicit ``KERAS_BACKEND`` or
-      :func:`use_backend` wins as before.
-    * ``TF_CPP_MIN_LOG_LEVEL``: defaults to ``2`` (warnings and errors are hidden
-      from TensorFlow's C++ code; errors raised in Python are not affected) unless
-      TensorFlow is imported already. Set it to ``0`` yourself to see every line.
+    Sets an unset ``KERAS_BACKEND`` to :func:`resolve_backend`'s choice (so that a plain ``import
+    keras`` works) and defaults ``TF_CPP_MIN_LOG_LEVEL`` to 2.
     """
     if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if os.environ.get("KERAS_BACKEND") or "keras" in sys.modules:
         return
-    try:
+    with contextlib.suppress(BackendError):  # none installed: said when Keras is needed
         os.environ["KERAS_BACKEND"] = resolve_backend()
-    except BackendError:  # no backend installed: brainkit says so when Keras is needed
-        pass
-
-
-def _tensorflow_log_level() -> int:
-    try:
-        return int(os.environ.get("TF_CPP_MIN_LOG_LEVEL") or 0)
-    except ValueError:
-        return 0
 
 
 def _is_tensorflow_noise(line: str, level: int) -> bool:
@@ -468,55 +367,37 @@ def _is_tensorflow_noise(line: str, level: int) -> bool:
     return match is not None and "IWEF".index(match.group("severity")) < level
 
 
-@contextlib.contextmanager
-def _filtered_native_stderr(level: int) -> Iterator[None]:
-    """Hold back what native code writes to file descriptor 2, then pass on all but noise.
-
-    Lines below ``level`` in absl's format (and absl's notice) are dropped; everything
-    else, Python's warnings included, is written to ``sys.stderr`` afterwards.
-    """
+def _quiet_backend_logs(backend: str) -> None:
+    # TensorFlow's oneDNN notice comes before it reads TF_CPP_MIN_LOG_LEVEL, so it is imported
+    # here with what native code writes to fd 2 held back, then passed on less the noise.
+    if backend != "tensorflow":
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    value = os.environ["TF_CPP_MIN_LOG_LEVEL"].strip()
+    level = int(value) if value.isdigit() else 0
+    if "tensorflow" in sys.modules or level < 1:
+        return
     try:
         sys.stderr.flush()
         saved = os.dup(2)
     except (OSError, AttributeError, ValueError):  # no usable fd 2: filter nothing
-        yield
+        import tensorflow  # noqa: F401
         return
-    import tempfile
-
     with tempfile.TemporaryFile() as held:
         os.dup2(held.fileno(), 2)
         try:
-            yield
+            import tensorflow  # noqa: F401
         finally:
             with contextlib.suppress(OSError, AttributeError, ValueError):
                 sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
             held.seek(0)
-            text = held.read().decode("utf-8", errors="replace")
-            kept = [
-                line
-                for line in text.splitlines(keepends=True)
-                if not _is_tensorflow_noise(line, level)
-            ]
+            lines = held.read().decode("utf-8", errors="replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if not _is_tensorflow_noise(line, level))
             if kept:
-                sys.stderr.write("".join(kept))
+                sys.stderr.write(kept)
                 sys.stderr.flush()
-
-
-def _quiet_backend_logs(backend: str) -> None:
-    # TensorFlow prints C++ log lines on import; learners need none of them. The level
-    # hides most; the oneDNN notice comes before TensorFlow reads it, so TensorFlow is
-    # imported here with its stderr filtered to the same level (TF_CPP_MIN_LOG_LEVEL=0
-    # shows everything).
-    if backend != "tensorflow":
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    level = _tensorflow_log_level()
-    if "tensorflow" in sys.modules or level < 1:
-        return
-    with _filtered_native_stderr(level):
-        import tensorflow  # noqa: F401
 
 
 def seed_everything(seed: int | None) -> None:
@@ -533,17 +414,14 @@ def seed_everything(seed: int | None) -> None:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
     keras = import_keras()
     try:
-        # What keras.utils.set_random_seed does, minus importing TensorFlow on other backends
-        # (Keras seeds TensorFlow whenever it is installed: ~10 s on a JAX or torch run).
+        # keras.utils.set_random_seed, minus seeding (so importing) TensorFlow whenever it
+        # is installed: ~10 s on a JAX or torch run.
         from keras.src.backend.common import global_state
         from keras.src.random import seed_generator
     except ImportError:  # a Keras whose internals moved: use the public call
         keras.utils.set_random_seed(seed)
         return
-    import random
-
     import numpy as np
-
     global_state.set_global_attribute("global_random_seed", seed)
     global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
     random.seed(seed)
@@ -551,47 +429,10 @@ def seed_everything(seed: int | None) -> None:
     backend = keras.backend.backend()
     if backend == "tensorflow" or "tensorflow" in sys.modules:
         import tensorflow as tf
-
         tf.random.set_seed(seed)
     if backend == "torch":
         import torch
-
         torch.manual_seed(seed)
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def _backend_devices(backend: str) -> tuple[str | None, list[dict[str, str]]]:
-    """Return the backend library's version and the devices it sees."""
-    devices: list[dict[str, str]] = []
-    if backend == "jax":
-        import jax
-
-        for d in jax.devices():
-            devices.append({"kind": d.platform.upper(), "name": str(getattr(d, "device_kind", d))})
-        return jax.__version__, devices
-    if backend == "torch":
-        import torch
-
-        if torch.cuda.is_available():
-            for i in range(torch.cuda.device_count()):
-                devices.append({"kind": "GPU", "name": torch.cuda.get_device_name(i)})
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            devices.append({"kind": "MPS", "name": "Apple Metal"})
-        if not devices:
-            devices.append({"kind": "CPU", "name": platform.processor() or platform.machine()})
-        return torch.__version__, devices
-    import tensorflow as tf
-
-    for d in tf.config.list_physical_devices():
-        devices.append({"kind": d.device_type, "name": d.name})
-    return tf.__version__, devices
 
 
 def device_report(backend: str | None = None) -> dict[str, Any]:
@@ -605,46 +446,51 @@ def device_report(backend: str | None = None) -> dict[str, Any]:
     Returns
     -------
     dict
-        Keys ``brainkit``, ``python``, ``platform``, ``numpy``, ``keras``,
-        ``backend``, ``backend_version``, ``installed_backends``,
-        ``devices`` (a list of ``{"kind", "name"}``), ``accelerators``
-        (how many non-CPU devices). ``brainkit info`` adds ``datasets``
-        (:func:`brainkit.datasets.dataset_status`), which
-        :func:`format_device_report` shows too.
+        Versions (``brainkit``, ``python``, ``numpy``, ``keras``, ``backend_version``),
+        ``platform``, ``backend``, ``installed_backends``, ``devices`` (``{"kind", "name"}``
+        dicts) and ``accelerators`` (how many non-CPU devices).
     """
     keras = import_keras(backend)
     name = keras.backend.backend()
-    backend_version, devices = _backend_devices(name)
-    report: dict[str, Any] = {
-        "brainkit": __version__,
-        "python": platform.python_version(),
-        "platform": f"{platform.system()} {platform.machine()}",
-        "numpy": _version("numpy"),
-        "keras": keras.__version__,
-        "backend": name,
-        "backend_version": backend_version,
-        "installed_backends": available_backends(),
-        "devices": devices,
+    if name == "jax":
+        import jax
+        kinds = [(d.platform.upper(), str(getattr(d, "device_kind", d))) for d in jax.devices()]
+        version = jax.__version__
+    elif name == "torch":
+        import torch
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        kinds = [("GPU", torch.cuda.get_device_name(i)) for i in range(gpus)]
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            kinds.append(("MPS", "Apple Metal"))
+        kinds = kinds or [("CPU", platform.processor() or platform.machine())]
+        version = torch.__version__
+    else:
+        import tensorflow as tf
+        kinds = [(d.device_type, d.name) for d in tf.config.list_physical_devices()]
+        version = tf.__version__
+    devices = [{"kind": kind, "name": device} for kind, device in kinds]
+    return {
+        "brainkit": __version__, "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}", "numpy": _version("numpy"),
+        "keras": keras.__version__, "backend": name, "backend_version": version,
+        "installed_backends": available_backends(), "devices": devices,
         "accelerators": sum(1 for d in devices if d["kind"] != "CPU"),
     }
-    return report
 
 
 def format_device_report(report: dict[str, Any]) -> str:
-    """Render :func:`device_report`'s dictionary as readable text."""
+    """Render :func:`device_report`'s dictionary (and ``datasets``, if added) as readable text."""
+    accel = report["accelerators"]
     lines = [
         f"brainkit {report['brainkit']}  (Python {report['python']}, {report['platform']})",
         f"Keras {report['keras']} on {report['backend']} {report['backend_version']}",
         f"numpy {report['numpy']}",
         f"installed backends: {', '.join(report['installed_backends'])}",
-    ]
-    accel = report["accelerators"]
-    lines.append(
         f"devices ({accel} accelerator{'s' if accel != 1 else ''}"
-        f"{'; training runs on the CPU' if accel == 0 else ''}):"
-    )
-    for d in report["devices"]:
-        lines.append(f"  - {d['kind']}: {d['name']}")
+        f"{'; training runs on the CPU' if accel == 0 else ''}):",
+        *(f"  - {d['kind']}: {d['name']}" for d in report["devices"]),
+    ]
     if "datasets" in report:
         lines.append("data:")
         for s in report["datasets"]:
