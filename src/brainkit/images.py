@@ -1,22 +1,5 @@
-"""Your own pictures, converted the way the data set's pictures were made.
-
-MNIST and Fashion-MNIST images are 28 x 28, 8-bit grayscale, a *light*
-object on a *black* background. A photo is usually the opposite: a dark
-object on a light background, in colour, of any size. :func:`load_image`
-reads a file (PNG, JPEG, 16-bit PNG, float TIFF, transparency, ...) and
-:func:`convert_image` redoes the data set's own conversion:
-
-``"fashion_mnist"`` (Xiao, Rasul and Vollgraf 2017, section 2)
-    Trim the edges close to the background colour, resize the longest edge
-    to 28, sharpen, extend the short edge to 28 with the object centred,
-    negate. The garment fills the frame.
-``"mnist"`` (LeCun et al. 1998)
-    Fit the object into a 20 x 20 box and put its centre of mass at the
-    centre of the 28 x 28 canvas.
-
-Either way a light background (judged from the picture's border) is negated,
-the background becomes 0 and the object's brightest pixel 255.
-"""
+"""Your own pictures, converted the way the data set's pictures were made: 28 x 28, 8-bit
+grayscale, a light object on a black background (a photo is usually the opposite)."""
 
 from __future__ import annotations
 
@@ -37,9 +20,7 @@ class ImageError(BrainkitError, ValueError):
 
 def _gray(img) -> np.ndarray:  # noqa: ANN001 (a PIL image)
     """An 8-bit grayscale array of a PIL image of any mode."""
-    if img.mode in ("I", "F") or img.mode.startswith(
-        "I;"
-    ):  # 16-bit, 32-bit integer or float: scale min-max
+    if img.mode in ("I", "F") or img.mode.startswith("I;"):  # 16/32-bit or float: scale min-max
         values = np.nan_to_num(np.asarray(img, dtype=np.float64))
         low, high = values.min(), values.max()
         return np.round((values - low) * (255 / max(high - low, 1e-12))).astype(np.uint8)
@@ -59,7 +40,7 @@ def open_picture(path: str | os.PathLike[str]) -> np.ndarray:
     Raises
     ------
     ImageError
-        If the file is missing or is not a picture PIL can read.
+        If the file is missing, is not a picture PIL can read, or is too large.
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -74,22 +55,16 @@ def open_picture(path: str | os.PathLike[str]) -> np.ndarray:
                 return _gray(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         limit = Image.MAX_IMAGE_PIXELS // 1_000_000
-        raise ImageError(
-            f"{p} is too large to read: {str(exc).split(',')[0]}. Resize it below {limit} megapixels "
-            "(1000 x 1000 pixels is plenty for a model that sees 28 x 28)."
-        ) from None
+        raise ImageError(f"{p} is too large to read: {str(exc).split(',')[0]}. Resize it below "
+                         f"{limit} megapixels (1000 x 1000 pixels is plenty for a model that sees "
+                         "28 x 28).") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ImageError(
-            f"{p} is not an image brainkit can read (PNG, JPEG, BMP, GIF, ...): {exc}"
-        ) from exc
+        raise ImageError(f"{p} is not an image brainkit can read (PNG, JPEG, BMP, GIF, ...): "
+                         f"{exc}") from exc
 
 
-def convert_image(
-    gray: np.ndarray,
-    size: tuple[int, int] = (28, 28),
-    invert: bool | None = None,
-    style: str = "fashion_mnist",
-) -> np.ndarray:
+def convert_image(gray: np.ndarray, size: tuple[int, int] = (28, 28), invert: bool | None = None,
+                  style: str = "fashion_mnist") -> np.ndarray:
     """Convert a grayscale picture the way the data set's pictures were made.
 
     Parameters
@@ -99,14 +74,10 @@ def convert_image(
     size : (int, int)
         Output size (rows, columns).
     invert : bool, optional
-        Flip dark and light. By default, decided from the border: a light
-        border means a light background, which is inverted.
+        Flip dark and light; by default, when the border (the background) is light.
     style : str
-        The data set whose conversion to follow: ``"mnist"`` (or a name
-        starting with ``"mnist_"``) fits the object into a 20 x 20 box
-        centred by its centre of mass; any other name (``"fashion_mnist"``,
-        ``"fashion_mnist_sample"``, ...) follows Fashion-MNIST: the object
-        fills the frame, sharpened, centred.
+        ``"mnist"``/``"mnist_..."``: fit in a 20 x 20 box centred by mass (LeCun et al. 1998);
+        other names: Fashion-MNIST's trim, resize, sharpen, centre (Xiao et al. 2017).
 
     Returns
     -------
@@ -124,9 +95,7 @@ def convert_image(
     if invert:
         img, background = 255 - img, 255 - background
     img = np.clip((img - background) / max(float(img.max()) - background, 1.0), 0, 1)
-    mask = (
-        img > 0.1
-    )  # trim what is close to the background (the paper: 5%; 10% ignores JPEG's ringing)
+    mask = img > 0.1  # trim what is near the background (the paper: 5%; 10% ignores JPEG ringing)
     if mask.any():
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         img = img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
@@ -153,26 +122,19 @@ def convert_image(
     return canvas
 
 
-def load_image(
-    path: str | os.PathLike[str],
-    size: tuple[int, int] = (28, 28),
-    invert: bool | None = None,
-    style: str = "fashion_mnist",
-) -> np.ndarray:
+def load_image(path: str | os.PathLike[str], size: tuple[int, int] = (28, 28),
+               invert: bool | None = None, style: str = "fashion_mnist") -> np.ndarray:
     """Read a picture file as a data-set-style ``uint8`` image.
 
-    Reads anything Pillow reads: colour or grayscale, 1 to 16 bits, 32-bit
-    float TIFF, CMYK, transparency (filled with white behind a dark object,
-    black behind a light one), the first frame of an animation; then
-    :func:`convert_image`.
+    Reads anything Pillow reads (colour, 16 bits, float TIFF, CMYK, transparency, an animation's
+    first frame), then :func:`convert_image`.
 
     Parameters
     ----------
     path : str or path
         The picture.
     size, invert, style
-        As for :func:`convert_image`; ``style`` is the data set the model
-        learned from (a run's ``dataset_name``).
+        As for :func:`convert_image`; ``style``: the data set the model learned from.
 
     Returns
     -------

@@ -11,14 +11,11 @@ import numpy as np
 
 from brainkit.errors import BrainkitError
 
-__all__ = [
-    "DataNotFoundError",
-    "Dataset",
-    "DatasetError",
-    "IntegrityError",
-    "register_dataset",
-    "registered",
-]
+__all__ = ["DataNotFoundError", "Dataset", "DatasetError", "IntegrityError", "register_dataset",
+           "registered"]
+
+#: What ``keras.datasets.*.load_data()`` returns: ``(x_train, y_train), (x_test, y_test)``.
+KerasSplits = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 class DatasetError(BrainkitError):
@@ -39,19 +36,14 @@ class Dataset:
 
     Attributes
     ----------
-    name : str
-        Registry name, e.g. ``"fashion_mnist"``.
+    name, description : str
+        Registry name (e.g. ``"fashion_mnist"``) and one line about the data set.
     x_train, y_train, x_test, y_test : numpy.ndarray
-        Inputs and integer labels. Image data sets hold ``uint8`` arrays of
-        shape ``(N, 28, 28)`` and ``uint8`` labels of shape ``(N,)``.
+        Inputs and integer labels; image data sets: ``uint8`` ``(N, 28, 28)`` and ``(N,)``.
     class_names : tuple of str
         Human-readable name of each label value.
-    source : str
-        Where the arrays came from (``"cache"``, ``"system"``, ``"embedded"``, ...).
-    location : str or None
-        The folder or file they were read from, when there is one.
-    description : str
-        One line about the data set.
+    source, location : str
+        Where the arrays came from (``"cache"``, ``"system"``, ...) and the folder or file, if any.
     """
 
     name: str
@@ -75,17 +67,15 @@ class Dataset:
         """Shape of one input, e.g. ``(28, 28)``."""
         return tuple(self.x_train.shape[1:])
 
-    def as_keras_tuple(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    def as_keras_tuple(self) -> KerasSplits:
         """Return ``((x_train, y_train), (x_test, y_test))`` as ``keras.datasets`` does."""
         return (self.x_train, self.y_train), (self.x_test, self.y_test)
 
     def __repr__(self) -> str:
         where = f" from {self.location}" if self.location else ""
-        return (
-            f"Dataset({self.name!r}: {len(self.x_train)} train / {len(self.x_test)} test, "
-            f"inputs {self.input_shape} {self.x_train.dtype}, {self.num_classes} classes, "
-            f"{self.source}{where})"
-        )
+        return (f"Dataset({self.name!r}: {len(self.x_train)} train / {len(self.x_test)} test, "
+                f"inputs {self.input_shape} {self.x_train.dtype}, {self.num_classes} classes, "
+                f"{self.source}{where})")
 
 
 @dataclass(frozen=True)
@@ -102,28 +92,20 @@ class RegisteredDataset:
 _REGISTRY: dict[str, RegisteredDataset] = {}
 
 
-def register_dataset(
-    name: str,
-    loader: Callable[..., Dataset],
-    description: str,
-    class_names: Sequence[str],
-    status: Callable[[], Any] | None = None,
-) -> None:
+def register_dataset(name: str, loader: Callable[..., Dataset], description: str,
+                     class_names: Sequence[str], status: Callable[[], Any] | None = None) -> None:
     """Add a data set to the registry used by :func:`brainkit.datasets.load`.
 
     Parameters
     ----------
-    name : str
-        Registry name.
+    name, description : str
+        The registry name, and one line shown by ``brainkit datasets``.
     loader : callable
         Called with the keyword arguments given to ``load`` and returns a :class:`Dataset`.
-    description : str
-        One line shown by ``brainkit datasets``.
     class_names : sequence of str
         The class names, known without loading.
     status : callable, optional
-        Returns a dict with ``state``, ``location`` and ``size`` (what
-        :class:`~brainkit.datasets.DatasetStatus` shows) without loading the data.
+        Returns ``state``, ``location`` and ``size`` (see :class:`DatasetStatus`) without loading.
     """
     _REGISTRY[name] = RegisteredDataset(name, loader, description, tuple(class_names), status)
 

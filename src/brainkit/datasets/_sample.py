@@ -1,9 +1,5 @@
-"""The embedded ``fashion_mnist_sample``: a small, verified subset shipped in the package.
-
-500 training and 100 test images per class of the real Fashion-MNIST (5,000 /
-1,000 in all), chosen deterministically by ``scripts/make_sample.py``, which
-also checks the shipped file against a fresh rebuild from the full data.
-"""
+"""The embedded ``fashion_mnist_sample``: 500 training and 100 test images per class of the
+real Fashion-MNIST, chosen (and checked) by ``scripts/make_sample.py``."""
 
 from __future__ import annotations
 
@@ -29,11 +25,11 @@ SAMPLE_SHA256: dict[str, str] = {
     "test_index": "1e40297845bca1475948f04b69ad0195e1bf3c3bebf68be88d9b0ac23c5db492",
 }
 
+
 def array_digests(arrays: dict[str, np.ndarray]) -> dict[str, str]:
     """Return the SHA-256 of each array's bytes, keyed like ``arrays``."""
-    return {
-        k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest() for k, v in arrays.items()
-    }
+    return {k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()
+            for k, v in arrays.items()}
 
 
 def load_sample(**_: object) -> Dataset:
@@ -42,24 +38,15 @@ def load_sample(**_: object) -> Dataset:
         with np.load(SAMPLE_PATH, allow_pickle=False) as npz:
             arrays = {k: np.asarray(npz[k]) for k in npz.files}
     except (OSError, ValueError, KeyError) as exc:
-        raise IntegrityError(
-            f"The embedded sample {SAMPLE_PATH} cannot be read ({exc}); reinstall brainkit "
-            "('pip install --force-reinstall brainkit')."
-        ) from exc
+        raise IntegrityError(f"The embedded sample {SAMPLE_PATH} cannot be read ({exc}); reinstall "
+                             "brainkit ('pip install --force-reinstall brainkit').") from exc
     if array_digests(arrays) != SAMPLE_SHA256:
-        raise IntegrityError(
-            f"The embedded sample {SAMPLE_PATH} does not match its recorded checksums; the "
-            "installation is damaged. Reinstall brainkit ('pip install --force-reinstall brainkit')."
-        )
+        raise IntegrityError(f"The embedded sample {SAMPLE_PATH} does not match its recorded "
+                             "checksums; the installation is damaged. Reinstall brainkit "
+                             "('pip install --force-reinstall brainkit').")
     return Dataset(
-        name="fashion_mnist_sample",
-        x_train=arrays["x_train"],
-        y_train=arrays["y_train"],
-        x_test=arrays["x_test"],
-        y_test=arrays["y_test"],
-        class_names=FASHION_MNIST.class_names,
-        source="embedded",
-        location=str(SAMPLE_PATH),
+        "fashion_mnist_sample", arrays["x_train"], arrays["y_train"], arrays["x_test"],
+        arrays["y_test"], FASHION_MNIST.class_names, source="embedded", location=str(SAMPLE_PATH),
         description="A class-balanced 5,000/1,000 subset of Fashion-MNIST shipped inside brainkit.",
         extra={"train_index": arrays["train_index"], "test_index": arrays["test_index"]},
     )
