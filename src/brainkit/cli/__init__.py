@@ -1,12 +1,4 @@
-"""The ``brainkit`` command line.
-
-Every command lives in a small module of this package and is added to one
-click group here, which turns brainkit's errors into one-line messages.
-Keras is imported by the commands that need it, after ``--backend`` has been
-applied; matplotlib when a figure is drawn.
-"""
-
-from __future__ import annotations
+"""The ``brainkit`` command line; Keras is imported only by commands that need it."""
 
 import signal
 
@@ -15,7 +7,7 @@ import click
 from brainkit._version import __version__
 from brainkit.cli import archs, bench, data, hotdog, train
 from brainkit.errors import BrainkitError
-from brainkit.runtime import use_backend
+from brainkit.runtime import BACKENDS, use_backend
 
 __all__ = ["main"]
 
@@ -33,24 +25,20 @@ class _Group(click.Group):
             raise
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        # Keep the order in which commands were added: the order of a lesson.
-        return list(self.commands)
+        return list(self.commands)  # in the order given to main: that of a lesson
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
+             commands=[*data.COMMANDS, *archs.COMMANDS, *train.COMMANDS, *hotdog.COMMANDS,
+                       *bench.COMMANDS])
 @click.version_option(__version__, "--version", "-V", prog_name="brainkit")
-@click.option(
-    "--backend",
-    type=click.Choice(["jax", "torch", "tensorflow"], case_sensitive=False),
-    envvar="KERAS_BACKEND",
-    show_envvar=True,
-    help="Keras backend to use. Default: KERAS_BACKEND, else the first installed of jax, torch, tensorflow.",
-)
+@click.option("--backend", type=click.Choice(BACKENDS, case_sensitive=False), show_envvar=True,
+              envvar="KERAS_BACKEND", help="Keras backend (default: the first installed of these).")
 def main(backend: str | None) -> None:
     """brainkit: learn deep learning by doing.
 
-    Train the first neural networks of the classic lessons on Fashion-MNIST,
-    look at what they learned, and poke at Rosenblatt's hot-dog perceptron.
+    Train the first neural networks of the classic lessons on Fashion-MNIST, look at what
+    they learned, and poke at Rosenblatt's hot-dog perceptron.
 
     \b
     Start here:
@@ -60,8 +48,3 @@ def main(backend: str | None) -> None:
     """
     if backend:
         use_backend(backend)  # a BackendError is told in one line by _Group
-
-
-for _module in (data, archs, train, hotdog, bench):
-    for _command in _module.COMMANDS:
-        main.add_command(_command)
