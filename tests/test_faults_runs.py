@@ -684,3 +684,21 @@ def test_figures_into_a_folder_that_cannot_be_written(tmp_path):
         assert "Traceback" not in result.stderr
         assert result.stderr.startswith("Error: Cannot write the figure"), result.stderr
         assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--epochs", "0", "range x>=1"),
+        ("--batch-size", "-3", "range x>=1"),
+        ("--learning-rate", "0", "range x>0"),
+        ("--learning-rate", "nan", "finite number greater than 0"),
+        ("--learning-rate", "inf", "finite number greater than 0"),
+    ],
+)
+def test_bad_train_numbers_are_refused_before_any_work(tmp_path, option, value, words):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, [*TRAIN, option, value, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert option in result.output and words in result.output
+    assert "Traceback" not in result.output and not out.exists()

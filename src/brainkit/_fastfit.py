@@ -228,7 +228,8 @@ def fit(
                      model.make_predict_function):
             make(force=True)
 
-    before, keep = model.steps_per_execution, steps_per_execution is not None
+    before = model.steps_per_execution
+    keep = steps_per_execution is not None  # asked for: it stays set after fit
     steps: Any = contextlib.nullcontext()
     if spe != before:
         steps = _temporarily(use_steps, spe, before, keep)
@@ -357,7 +358,8 @@ class _Loop:
                     f"validation_split={validation_split} leaves no training or no validation data"
                 )
             cut = x.rows if isinstance(x, _PixelRows) else x.__getitem__
-            x, y, val = cut(slice(None, at)), y[:at], (cut(slice(at, None)), y[at:])
+            val = (cut(slice(at, None)), y[at:])
+            x, y = cut(slice(None, at)), y[:at]
         if len(x) == 0:
             raise _Declined("there are no training examples")
         self.model, self.shuffle, self.n = model, shuffle, len(x)

@@ -87,7 +87,7 @@ def _marker_owner(folder: Path) -> tuple[int, str] | None:
     except (OSError, ValueError):
         return None
     pid, _, tag = text.strip().partition(" ")
-    return (int(pid) if pid.isdigit() else 0), tag  # 0: a marker cut short, or being written
+    return (int(pid) if pid.isascii() and pid.isdigit() else 0), tag  # 0: a marker cut short, or being written
 
 
 def _claim_is_dead(folder: Path, owner: tuple[int, str]) -> bool:

@@ -3,6 +3,13 @@
 :func:`check_architecture` never raises: it returns a :class:`CheckReport`.
 :func:`assert_valid_architecture` raises unless the check passes; the ``architecture_check`` pytest
 fixture (import it into your ``conftest.py``) is that, with brainkit's plugin caches cleared.
+In a plugin's tests::
+
+    from brainkit.testing import assert_valid_architecture
+    from my_package.lenet import lenet5
+
+    def test_lenet5():
+        assert_valid_architecture(lenet5, input_shape=(28, 28), num_classes=10, train_step=True)
 """
 
 from __future__ import annotations
@@ -34,13 +41,20 @@ class CheckReport:
     ----------
     name, source : str
         The architecture, and ``"distribution version"`` (``"<unregistered>"`` for an object).
-    ok, stage, error : bool, str, str or None
-        Whether every stage passed; the stage reached (``"load"``, ``"build"``, ``"forward"``,
-        ``"train"`` or ``"done"``); what went wrong there.
-    parameters, output_shape : int or None, tuple or None
-        The model's parameter count, and the forward pass's output shape, e.g. ``(2, 10)``.
-    seconds, warnings : float, tuple of str
-        How long the check took; problems that do not fail it.
+    ok : bool
+        Whether every stage passed.
+    stage : str
+        The stage reached: ``"load"``, ``"build"``, ``"forward"``, ``"train"`` or ``"done"``.
+    error : str or None
+        What went wrong at ``stage``.
+    parameters : int or None
+        The model's parameter count.
+    output_shape : tuple or None
+        The forward pass's output shape, e.g. ``(2, 10)``.
+    seconds : float
+        How long the check took.
+    warnings : tuple of str
+        Problems that do not fail the check.
     """
 
     name: str
@@ -105,12 +119,14 @@ def check_architecture(
     -------
     CheckReport
     """
-    start, target = time.perf_counter(), name_or_builder
+    start = time.perf_counter()
+    target = name_or_builder
     if isinstance(target, EntryInfo):
         name = target.lookup_name
     else:
         name = str(getattr(target, "name", "") or getattr(target, "__name__", "") or target)
-    source, stage = getattr(target, "source", "<unregistered>"), "load"
+    source = getattr(target, "source", "<unregistered>")
+    stage = "load"
     facts: dict[str, Any] = {}
     warnings: list[str] = []
     warn = warnings.append

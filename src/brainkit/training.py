@@ -64,7 +64,8 @@ class TrainResult:
     history : dict of str to list of float
         Per-epoch values: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ...
     metrics : dict
-        ``test_accuracy``, ``test_loss``, ``epochs``, ``backend``, ``train_seconds`` and more.
+        ``test_accuracy``, ``test_loss``, ``epochs``, ``backend``, ``dataset``,
+        ``architecture``, ``train_seconds``, the fit path and its settings, and more.
     class_names : tuple of str
         Name of each class, by label.
     recipe : dict

@@ -50,8 +50,10 @@ class EntryInfo:
         The name, the providing distribution (normalised) and its version, ``"module:attr"``.
     location : str or None
         Where the distribution is installed; ``None`` for brainkit's built-in table.
-    disabled, collision : bool, tuple of str
-        Turned off by ``BRAINKIT_DISABLE_ARCHITECTURES``; other distributions with this name.
+    disabled : bool
+        Turned off by ``BRAINKIT_DISABLE_ARCHITECTURES``.
+    collision : tuple of str
+        Other distributions that provide an architecture of this name.
     """
 
     name: str

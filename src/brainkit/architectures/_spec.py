@@ -70,12 +70,21 @@ class Recipe:
 
     Attributes
     ----------
-    optimizer, loss, metrics : str, str, tuple of str
-        Keras names, e.g. ``"adam"``, ``"sparse_categorical_crossentropy"``, ``("accuracy",)``.
-    learning_rate, learning_rate_decay, learning_rate_decay_steps : float, float, int
-        The starting rate, multiplied smoothly by the decay every so many steps (1.0: constant).
-    output, label_encoding : {"logits", "probabilities"}, {"sparse", "one_hot"}
-        What the last layer emits (cross-entropy matches it); integer or one-hot labels.
+    optimizer, loss : str
+        Keras names, e.g. ``"adam"`` and ``"sparse_categorical_crossentropy"``.
+    metrics : tuple of str
+        Keras metric names, e.g. ``("accuracy",)``.
+    learning_rate : float
+        The starting learning rate.
+    learning_rate_decay : float
+        The rate is multiplied smoothly by this every ``learning_rate_decay_steps`` steps
+        (1.0: constant).
+    learning_rate_decay_steps : int
+        Steps over which the rate is multiplied by ``learning_rate_decay``.
+    output : {"logits", "probabilities"}
+        What the last layer emits; the cross-entropy loss is matched to it.
+    label_encoding : {"sparse", "one_hot"}
+        Integer labels, or one-hot vectors (e.g. for an MSE loss).
     batch_size, epochs : int
         Examples per step; passes over the training set.
     input_scaling : {"unit", "none"}
@@ -191,8 +200,10 @@ class Architecture:
         ``builder(input_shape, num_classes, **hyperparameters) -> keras.Model`` (uncompiled).
     name, description, reference : str
         The name (the registry sets it to the entry point's), one line, and where it comes from.
-    hyperparameters, recipe : mapping, Recipe
-        Every hyperparameter with its default value; how it is meant to be trained.
+    hyperparameters : mapping
+        Every hyperparameter with its default value.
+    recipe : Recipe
+        How it is meant to be trained.
     api_version : int or None
         The oldest plugin API version it needs; ``None`` (undeclared) counts as 1.
     distribution, version : str or None
@@ -311,7 +322,8 @@ def architecture(
 
     What is not given comes from the function: the name from ``__name__``, the description from
     the docstring's first line, the hyperparameters from the keyword defaults after
-    ``(input_shape, num_classes)``. ``api_version``: the oldest plugin API version it needs.
+    ``(input_shape, num_classes)``. ``api_version``: the oldest plugin API version it needs
+    (undeclared counts as 1). :doc:`/plugins` shows a complete plugin.
     """
 
     def wrap(fn: Callable[..., Any]) -> Architecture:

@@ -1,5 +1,6 @@
 """``brainkit train``, ``evaluate``, ``predict`` and ``plot``: the learner's loop."""
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -21,13 +22,19 @@ _PATH = click.Path(path_type=Path)
 _FOLDER = click.Path(file_okay=False, path_type=Path)
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):  # FloatRange lets nan and inf through
+        raise click.BadParameter(f"must be a finite number greater than 0, got {value}.")
+    return value
+
+
 @click.command()
 @click.option("--arch", default="mlp", show_default=True, help="Architecture (`brainkit archs`).")
 @click.option("--dataset", help="Data set (default: fashion_mnist, else the embedded sample).")
 @click.option("--epochs", type=_POSITIVE, help="Passes over the data (default: the recipe's).")
 @click.option("--batch-size", type=_POSITIVE, help="Examples per step (default: the recipe's).")
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True),
-              help="Optimizer learning rate (default: the recipe's).")
+              callback=_finite, help="Optimizer learning rate (default: the recipe's).")
 @click.option("--seed", type=int, help="Seed Python, NumPy and the backend for a reproducible run.")
 @click.option("--out", type=_FOLDER, help="Run folder to write (checked before training). "
               f"Default: ./{DEFAULT_OUT} (or {DEFAULT_OUT}-2, ... if it is taken).")

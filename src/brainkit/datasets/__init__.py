@@ -42,9 +42,10 @@ def load(name: str = "fashion_mnist", *, data_dir: str | Path | None = None,
     cache, mmap : bool
         Use brainkit's ``.npy`` array cache (default true); memory-map it read-only.
     quiet : bool
-        No progress bar while downloading.
+        No progress bar while downloading (a note about an unwritable cache is still logged).
     mirrors : str or list of str, optional
-        Base URLs to try in turn (default: ``$BRAINKIT_MIRRORS``, else the data set's own).
+        Base URLs to try in turn; each file is verified, and the next mirror is tried when one
+        fails or serves wrong bytes (default: ``$BRAINKIT_MIRRORS``, else the data set's own).
     timeout, deadline : float, optional
         Seconds to wait for a server's next bytes (``$BRAINKIT_TIMEOUT``, else 30), and for all
         downloads of this load (``$BRAINKIT_DOWNLOAD_DEADLINE``, else 900).

@@ -92,7 +92,7 @@ def read_arrays(
         try:
             if not isinstance(record, dict):
                 raise ValueError("the manifest has no entry for it")
-            dtype, shape = expect[role]
+            dtype, shape = expect.get(role) or ("?", ())
             if record.get("dtype") != dtype or tuple(record.get("shape") or ()) != tuple(shape):
                 raise ValueError(f"the manifest says {record.get('dtype')} {record.get('shape')}")
             if _check_file(path, record):
@@ -100,6 +100,8 @@ def read_arrays(
                 refreshed = True
             # Copy-on-write mapping: writable arrays whose writes never reach the cache file.
             mapped = np.load(path, mmap_mode="r" if mmap else "c", allow_pickle=False)
+            if (mapped.dtype.str, mapped.shape) != (dtype, tuple(shape)):
+                raise ValueError(f"it holds {mapped.dtype.str} {mapped.shape}")
             arrays[role] = mapped if mmap else np.asarray(mapped)
         except (OSError, ValueError, EOFError, SyntaxError) as exc:
             _log.warning("brainkit: the cached %s is damaged or unusable (%s); rebuilding it from "
@@ -122,9 +124,11 @@ def write_arrays(
         (target / "manifest.json").unlink(missing_ok=True)
         files = {}
         for role in ROLES:
-            buffer, array = io.BytesIO(), np.ascontiguousarray(arrays[role])
+            array = np.ascontiguousarray(arrays[role])
+            buffer = io.BytesIO()
             np.save(buffer, array, allow_pickle=False)
-            data, path = buffer.getbuffer(), target / f"{role}.npy"
+            data = buffer.getbuffer()
+            path = target / f"{role}.npy"
             atomic_write_bytes(path, data)
             files[role] = {
                 "dtype": array.dtype.str, "shape": list(array.shape), "size": len(data),

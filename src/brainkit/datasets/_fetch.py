@@ -122,8 +122,11 @@ def download(
                                         dir=dest.parent)
     except OSError as exc:
         raise DownloadError(f"cannot write in {dest.parent} ({exc.strerror or exc}).") from exc
-    tmp, out = Path(tmp_name), os.fdopen(fd, "wb")
-    progress, written, ok = None, 0, False
+    tmp = Path(tmp_name)
+    out = os.fdopen(fd, "wb")
+    progress = None
+    written = 0
+    ok = False
     try:
         request = urllib.request.Request(url, headers={"User-Agent": "brainkit"})
         with out, urllib.request.urlopen(request, timeout=remaining()) as response:

@@ -158,7 +158,7 @@ def _read_part(part: IdxFile, path: Path, kind: str) -> dict[str, np.ndarray]:
             "system": f"Reinstall the system package that installed {path} (e.g. "
                       "'sudo apt-get install --reinstall dataset-fashion-mnist').",
         }.get(kind, f"Replace or delete {path}.")
-        raise IntegrityError(f"{exc} {fix}") from exc.__cause__
+        raise IntegrityError(f"{exc} {fix}") from (exc.__cause__ or exc)
 
 
 def _not_found(spec: MnistSpec, dirs: list[tuple[str, Path]], errors: list[str], allowed: bool,
@@ -284,12 +284,10 @@ def load_mnist_family(
             except IntegrityError as exc:
                 if kind == "data_dir":
                     raise  # the caller chose this folder: say what is wrong with it
-                if kind == "cache":  # brainkit's own copy: remove it and download it again
-                    with contextlib.suppress(OSError):
-                        path.unlink()
-                        _log.warning("brainkit: %s is damaged; removed it (it is downloaded "
-                                     "again if possible).", path)
-                        continue
+                if kind == "cache" and _discard(path):  # brainkit's own copy: download again
+                    _log.warning("brainkit: %s is damaged; removed it (it is downloaded again "
+                                 "if possible).", path)
+                    continue
                 problems.setdefault(part.role, exc)
                 continue
             located[part.role] = (kind, path)
@@ -363,3 +361,12 @@ def status_of(spec: MnistSpec) -> dict[str, Any]:
         return {"state": "found, verified on first load", "location": places, "size": size}
     state = "missing (offline)" if loc.offline() else "missing, downloadable"
     return {"state": state, "location": None, "size": 0}
+
+
+def _discard(path: Path) -> bool:
+    """Remove a damaged file of brainkit's own cache; False if it cannot be removed."""
+    try:
+        path.unlink()
+    except OSError:
+        return False
+    return True
