@@ -263,10 +263,11 @@ def _temporarily(set_to: Callable, value: Any, before: Any, keep: bool = False) 
 def _flush_denormals() -> contextlib.AbstractContextManager:
     """On PyTorch, numbers below ~1e-38 count as zero while training, as XLA does: x86 CPUs
     compute with such "denormals" (which Adam's second moments reach) many times slower."""
+    restore = contextlib.ExitStack()
     torch = sys.modules.get("torch")
-    if _backend() != "torch" or torch is None or not torch.set_flush_denormal(True):
-        return contextlib.nullcontext()
-    return _temporarily(torch.set_flush_denormal, True, False)
+    if _backend() == "torch" and torch is not None and torch.set_flush_denormal(True):
+        restore.callback(torch.set_flush_denormal, False)  # on: it is switched off after
+    return restore
 
 
 def _chunks(steps: int, verbose: int) -> list[tuple[int, int]]:

@@ -48,11 +48,8 @@ def _picture(ctx: click.Context, param: click.Parameter, value: Path | None) -> 
     return value
 
 
-def _save(fig: Any, path: Path) -> None:
-    try:
-        click.echo(f"wrote {save_figure(fig, path)}")
-    except (OSError, ValueError) as exc:
-        raise click.ClickException(f"Could not save the picture to {path}: {exc}") from exc
+def _save(fig: Any, path: Path) -> None:  # a FigureError says why and what to do
+    click.echo(f"wrote {save_figure(fig, path)}")
 
 
 @click.command("hotdog")
