@@ -1,11 +1,6 @@
-"""brainkit: learn deep learning by doing, on Keras 3 with JAX, PyTorch or TensorFlow.
-
-``import brainkit`` is cheap (Keras loads when first needed). It sets an unset ``KERAS_BACKEND``
-to brainkit's choice (see :func:`brainkit.runtime.set_environment_defaults`) and, in a notebook,
-shows matplotlib figures inline without ``%matplotlib inline``.
-"""
-
-from __future__ import annotations
+"""brainkit: learn deep learning by doing, on Keras 3 with JAX, PyTorch or TensorFlow. ``import
+brainkit`` is cheap (Keras loads when first needed); it sets an unset ``KERAS_BACKEND`` (see
+:func:`brainkit.runtime.set_environment_defaults`) and shows figures inline in notebooks."""
 
 import importlib
 from typing import Any

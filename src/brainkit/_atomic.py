@@ -1,15 +1,11 @@
-"""Atomic file writes: write under a temporary name beside the target, then rename.
-
-Temporary names carry their writer (``.<target>.~bk-<pid>-<host>-<random><suffix>``), so that
-:func:`sweep_stale` can remove those of a writer that died (this host, dead pid) or a day old.
-"""
+"""Atomic file writes, under temporary names that name their writer (swept once it is gone)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import re
-import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,10 +31,7 @@ def public_mode(directory: bool = False) -> int:
 
 def host_tag() -> str:
     """This host's tag in temporary names (8 hex digits of a hash of the host name)."""
-    host = ""
-    with suppress(OSError):
-        host = socket.gethostname()
-    return hashlib.sha256(host.encode("utf-8", "replace")).hexdigest()[:8]
+    return hashlib.sha256(platform.node().encode("utf-8", "replace")).hexdigest()[:8]
 
 
 def temp_prefix(final_name: str) -> str:

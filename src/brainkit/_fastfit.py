@@ -1,20 +1,15 @@
-"""brainkit's fit: Keras's ``model.fit`` with its best settings, or one of three fused loops.
-
-:func:`fit` trains a compiled model exactly as ``model.fit`` would. Where Keras's loop is measurably
-slower for the lessons' models (``benchmarks/bench_lessons.py``), a JAX, TensorFlow or PyTorch loop
-runs chunks of an epoch in one compiled call; elsewhere ``model.fit`` runs and :func:`fit` says why
-(docs/performance.rst describes each loop and its parity tests, ``tests/test_fit_parity.py``).
-"""
+"""brainkit's fit: ``model.fit`` with its best settings, or a fused loop (docs/performance.rst)."""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +26,7 @@ __all__ = [
 DISABLE_ENV = "BRAINKIT_FASTFIT"
 #: Keras versions (major, minor) the loops are tested with; others use ``model.fit``.
 TESTED_KERAS = ((3, 15),)
-#: ``steps_per_execution`` for ``model.fit`` when no callback watches the steps (JAX, TF).
+#: ``steps_per_execution`` of ``model.fit`` on JAX and TF while no callback watches (then reset).
 FIT_STEPS_PER_EXECUTION = 32
 #: Validation batch size of the loops (results do not depend on it beyond rounding).
 VALIDATION_BATCH = 1000
@@ -71,17 +66,11 @@ def _backend() -> str:
 
 
 def best_jit_compile(model: Any, input_shape: Sequence[int]) -> bool | str:
-    """The ``jit_compile`` to compile ``model`` with: Keras's ``"auto"``, except on TensorFlow.
-
-    On a CPU Keras leaves XLA off for TensorFlow, yet XLA is the fastest setting for the
-    lessons' dense models; models whose graph convolves keep TensorFlow's own kernels.
-    """
-    if _backend() != "tensorflow" or not all(
-        getattr(layer, "supports_jit", True) for layer in model._flatten_layers()
-    ):
+    """The ``jit_compile`` for ``model``: ``"auto"``, but on TensorFlow XLA unless it convolves."""
+    jit_layers = all(getattr(layer, "supports_jit", True) for layer in model._flatten_layers())
+    if _backend() != "tensorflow" or not jit_layers:
         return "auto"
     import tensorflow as tf
-
     spec = tf.TensorSpec((1, *input_shape), tf.float32)
     graph = tf.function(lambda x: model(x)).get_concrete_function(spec).graph
     return not any("Conv" in op.type for op in graph.get_operations())
@@ -139,9 +128,8 @@ def _torch_why_not(model: Any, keras: Any, probe: np.ndarray) -> str | None:
         return "the model has non-trainable state"
     if model.losses:
         return "the model adds regularization losses"
-    if any(str(v.dtype) != "float32" for v in model.trainable_variables) or (
-        getattr(model.dtype_policy, "compute_dtype", "float32") != "float32"
-    ):
+    dtypes = [str(v.dtype) for v in model.trainable_variables]
+    if {*dtypes, getattr(model.dtype_policy, "compute_dtype", "float32")} != {"float32"}:
         return "the model does not compute in float32 (e.g. mixed precision)"
     opt = model.optimizer
     if isinstance(opt, keras.optimizers.LossScaleOptimizer):
@@ -160,45 +148,31 @@ def fit(
     validation_split: float | None = None, shuffle: bool = True, distributed: bool = False,
     steps_per_execution: int | None = None, pixels: Pixels | None = None,
 ) -> FitOutcome:
-    """Train a compiled Keras model as ``model.fit`` does; say what ran.
+    """Train a compiled Keras model as ``model.fit`` does; return a :class:`FitOutcome`.
 
     Parameters
     ----------
     model : keras.Model
         A compiled model.
-    x : numpy.ndarray or None
-        Training inputs; ``None`` when ``pixels`` gives them (made only if the path needs floats).
-    y : numpy.ndarray
-        Training targets.
-    epochs, batch_size, validation_data, validation_split, shuffle
-        As for ``model.fit`` (``validation_data`` is an ``(x, y)`` pair, validated on after
-        every epoch; ``validation_split`` holds out the last fraction, before shuffling).
-    verbose : int or "auto"
-        ``0`` prints nothing, ``1`` (``"auto"``) a progress bar, ``2`` one line per epoch.
+    x, y : numpy.ndarray
+        Training inputs and targets; ``x=None`` makes the inputs from ``pixels`` (else ValueError).
+    epochs, batch_size, verbose, validation_data, validation_split, shuffle
+        As for ``model.fit`` (``validation_split`` holds out the last fraction, before shuffling).
     callbacks : sequence of keras.callbacks.Callback, optional
         Given callbacks make it use ``model.fit`` (one step per call, so they see every batch).
     distributed : bool
         True inside a :func:`brainkit.distribute.distribution_scope` that distributes.
     steps_per_execution : int, optional
-        Run ``model.fit`` with this setting (kept on the model). By default ``model.fit`` runs
-        :data:`FIT_STEPS_PER_EXECUTION` steps per call on JAX and TensorFlow when no callbacks
-        are given, and the model keeps Keras's default of 1.
+        Run ``model.fit`` with this, kept on the model (unset: :data:`FIT_STEPS_PER_EXECUTION`).
     pixels : Pixels, optional
-        The ``uint8`` images ``x`` (and the validation inputs) were made from, which the loops
-        then keep on the device instead of the floats.
-
-    Returns
-    -------
-    FitOutcome
+        The ``uint8`` images behind ``x`` (and the validation inputs), kept on the device instead.
     """
     if x is None:
         if pixels is None:
             raise ValueError("fit needs x, or pixels to make x from")
         x = _PixelRows(pixels.train, pixels.table)
-    reason = why_not_fast(
-        model, x, y, callbacks=callbacks, distributed=distributed,
-        validation_data=validation_data, steps_per_execution=steps_per_execution,
-    )
+    reason = why_not_fast(model, x, y, callbacks=callbacks, distributed=distributed,
+                          validation_data=validation_data, steps_per_execution=steps_per_execution)
     if reason is None:
         loop = {"jax": _JaxLoop, "torch": _TorchLoop, "tensorflow": _TfLoop}[_backend()]
         args = (batch_size, validation_data, validation_split, shuffle, pixels)
@@ -209,10 +183,9 @@ def fit(
         else:
             history, seconds = runner.run(epochs, verbose)
             return FitOutcome(history, runner.name, None, runner.settings(), seconds)
-    # Keras's fit, more steps per call while no callback watches them. (One thread, which helps
-    # brainkit's PyTorch loop, made Keras's PyTorch fit slower: 72 s against 60 s.)
+    # Keras's fit (not on one thread: that made Keras's PyTorch fit slower, 72 s against 60 s).
     spe = steps_per_execution
-    if spe is None:
+    if spe is None:  # more steps per call while no callback watches them
         unwatched = not callbacks and _backend() in ("jax", "tensorflow")
         spe = FIT_STEPS_PER_EXECUTION if unwatched else 1
     keras = import_keras()
@@ -221,23 +194,22 @@ def fit(
         on_epoch_begin=lambda *_: marks.append(time.perf_counter()),
         on_epoch_end=lambda *_: marks.append(time.perf_counter()),
     )
-
     def use_steps(steps: int) -> None:  # fit, evaluate and predict read it: remake their functions
         model.steps_per_execution = steps
         for make in (model.make_train_function, model.make_test_function,
                      model.make_predict_function):
             make(force=True)
-
-    before = model.steps_per_execution
-    keep = steps_per_execution is not None  # asked for: it stays set after fit
-    steps: Any = contextlib.nullcontext()
-    if spe != before:
-        steps = _temporarily(use_steps, spe, before, keep)
     callbacks = [*(callbacks or []), timer, keras.callbacks.TerminateOnNaN()]
-    with steps, _flush_denormals():
+    with _flush_denormals() as restore:
+        before = model.steps_per_execution
+        if spe != before:
+            use_steps(spe)
+            if steps_per_execution is None:  # unless asked for, it is set back after fit
+                restore.callback(use_steps, before)
         history = model.fit(
-            _materialize(x), y, epochs=epochs, batch_size=batch_size, verbose=verbose,
-            shuffle=shuffle, callbacks=callbacks, validation_data=validation_data,
+            np.asarray(x) if isinstance(x, _PixelRows) else x, y, epochs=epochs,
+            batch_size=batch_size, verbose=verbose, shuffle=shuffle, callbacks=callbacks,
+            validation_data=validation_data,
             validation_split=validation_split or 0.0,  # Keras's defaults when not given
         )
     settings = {"steps_per_execution": spe, "jit_compile": bool(model.jit_compile)}
@@ -249,39 +221,17 @@ class _Declined(Exception):
     """A loop found, while preparing, that ``model.fit`` must train the model (says why)."""
 
 
-@contextlib.contextmanager
-def _temporarily(set_to: Callable, value: Any, before: Any, keep: bool = False) -> Iterator[None]:
-    """``set_to(value)`` for the block, then ``set_to(before)`` unless ``keep``."""
-    set_to(value)
-    try:
-        yield
-    finally:
-        if not keep:
-            set_to(before)
-
-
-def _flush_denormals() -> contextlib.AbstractContextManager:
-    """On PyTorch, numbers below ~1e-38 count as zero while training, as XLA does: x86 CPUs
-    compute with such "denormals" (which Adam's second moments reach) many times slower."""
+def _flush_denormals() -> contextlib.ExitStack:
+    """On PyTorch, flush denormals to zero while training, as XLA does (docs/performance.rst)."""
     restore = contextlib.ExitStack()
     torch = sys.modules.get("torch")
     if _backend() == "torch" and torch is not None and torch.set_flush_denormal(True):
-        restore.callback(torch.set_flush_denormal, False)  # on: it is switched off after
+        restore.callback(torch.set_flush_denormal, False)  # True: it was switched on
     return restore
-
-
-def _chunks(steps: int, verbose: int) -> list[tuple[int, int]]:
-    """The (start, stop) step ranges of one epoch: one call, or 20 so that a progress bar moves."""
-    parts = min(PROGRESS_UPDATES, steps) if verbose == 1 else 1
-    edges = [round(i * steps / parts) for i in range(parts + 1)]
-    return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
 class Pixels:
     """Raw ``uint8`` images behind float inputs: ``x == table[codes]`` exactly.
-
-    The loops then keep the pixels on the device (4x less memory) and turn each batch into
-    floats through the 256-entry ``table``: bit for bit the inputs ``fit`` would see.
 
     Attributes
     ----------
@@ -302,15 +252,16 @@ class Pixels:
         """Whether ``x`` is ``table[codes]`` (checked on the first rows, shapes in full)."""
         if codes is None or codes.dtype != np.uint8 or codes.shape != x.shape:
             return False
-        if self.table.shape != (256,) or self.table.dtype != x.dtype:
-            return False
-        head = slice(0, min(len(x), 512))
-        return bool(np.array_equal(self.table[codes[head]], x[head]))
+        same_table = self.table.shape == (256,) and self.table.dtype == x.dtype
+        return same_table and bool(np.array_equal(self.table[codes[:512]], x[:512]))
+
+    def _rows(self, codes: np.ndarray | None, x: Any) -> Any:
+        """``x`` as lazy rows of ``codes`` if it is ``table[codes]``, else ``x``."""
+        return _PixelRows(codes, self.table) if self.matches(codes, x) else x
 
 
 class _PixelRows:
-    """The float inputs ``table[codes]``, made only for the rows indexed (``x`` when :func:`fit`
-    gets ``x=None``); ``numpy.asarray`` makes the whole array (for Keras's ``fit``)."""
+    """The floats ``table[codes]``, made only for the rows indexed (or by ``numpy.asarray``)."""
 
     def __init__(self, codes: np.ndarray, table: np.ndarray) -> None:
         self.codes, self.table = codes, table
@@ -328,12 +279,7 @@ class _PixelRows:
         return _PixelRows(self.codes[index], self.table)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        values = self.table[self.codes]
-        return values if dtype is None else values.astype(dtype, copy=False)
-
-
-def _materialize(x: Any) -> np.ndarray:
-    return np.asarray(x) if isinstance(x, _PixelRows) else x
+        return self.table[self.codes].astype(self.dtype if dtype is None else dtype, copy=False)
 
 
 class _Loop:
@@ -343,18 +289,20 @@ class _Loop:
     threads: int | None = None
     val: Any = None
 
-    def _prepare(self, model: Any, x: Any, y: Any, batch_size: int, validation_data: Any,
-                 validation_split: float | None, shuffle: bool) -> tuple[Any, Any, Any]:
-        """Split off validation data, build the model, metrics and optimizer as ``fit`` does;
-        return the training inputs, targets and validation pair (or None). ``self.unbuilt``: fit
-        would draw a shuffle to build what ``compile`` left unbuilt (the loops draw it too)."""
+    def __init__(self, model: Any, x: Any, y: Any, batch_size: int, validation_data: Any,
+                 validation_split: float | None, shuffle: bool,
+                 pixels: Pixels | None = None) -> None:
+        """Split off validation data; build the model, metrics and optimizer as ``fit`` does."""
+        if pixels is not None:  # the uint8 pixels behind x, where they match, stay uint8
+            x = pixels._rows(pixels.train, x)
         val = None
         if validation_data is not None:
-            val = (np.asarray(validation_data[0]), np.asarray(validation_data[1]))
+            vx, vy = validation_data[:2]
+            val = (vx if pixels is None else pixels._rows(pixels.validation, vx), vy)
         elif validation_split:
             # Keras's own rule (array_slicing.train_validation_split): the last fraction.
-            at = int(math.floor(len(x) * (1.0 - validation_split)))
-            if at == 0 or at == len(x):
+            at = math.floor(len(x) * (1.0 - validation_split))
+            if at in (0, len(x)):
                 raise ValueError(
                     f"validation_split={validation_split} leaves no training or no validation data"
                 )
@@ -363,18 +311,24 @@ class _Loop:
             x, y = cut(slice(None, at)), y[:at]
         if len(x) == 0:
             raise _Declined("there are no training examples")
+        self.x_host, self.y_host = x, y
+        self.val_host = val if val is not None and len(val[0]) else None
         self.model, self.shuffle, self.n = model, shuffle, len(x)
         self.batch_size = bs = min(int(batch_size), self.n)
         self.steps, self.remainder = divmod(self.n, bs)
         self.total_steps = self.steps + (1 if self.remainder else 0)
-        parts = (model._compile_metrics, model._compile_loss)
-        self.unbuilt = not all(layer.built for layer in model._flatten_layers()) or any(
-            p is not None and not p.built for p in parts
-        )
+        # fit draws a shuffle to build what compile left unbuilt: the loops draw it too.
+        parts = [*model._flatten_layers(), model._compile_metrics, model._compile_loss]
+        self.unbuilt = any(p is not None and not p.built for p in parts)
         model._symbolic_build(data_batch=(x[:bs], y[:bs]))  # what fit does first
         if getattr(model.optimizer, "built", True) is False:
             model.optimizer.build(model.trainable_variables)
-        return x, y, val
+
+    def put_inputs(self, x: Any) -> tuple[Any, Any]:
+        """``x`` on the device, and the table that makes its floats where it is uint8 pixels."""
+        if isinstance(x, _PixelRows):
+            return self.put(x.codes), self.put(x.table)
+        return self.put(x), None
 
     def end_epoch(self) -> None:
         """Called after validation (the JAX loop writes its state back to the model)."""
@@ -392,11 +346,11 @@ class _Loop:
         model.stop_training = False
         seconds: list[float] = []
         logs: dict[str, float] = {}
-        threads: Any = contextlib.nullcontext()
-        if self.threads:  # PyTorch's loop may run on fewer threads
-            torch = sys.modules["torch"]
-            threads = _temporarily(torch.set_num_threads, self.threads, torch.get_num_threads())
-        with threads, _flush_denormals():
+        with _flush_denormals() as restore:
+            if self.threads:  # PyTorch's loop may run on fewer threads
+                torch = sys.modules["torch"]
+                restore.callback(torch.set_num_threads, torch.get_num_threads())
+                torch.set_num_threads(self.threads)
             callbacks.on_train_begin()
             for epoch in range(epochs):
                 started = time.perf_counter()
@@ -419,49 +373,36 @@ class _Loop:
 class _EpochLoop(_Loop):
     """JAX and TensorFlow: data on the device, an epoch's steps in a few compiled calls."""
 
-    def __init__(self, model: Any, x: Any, y: np.ndarray, batch_size: int, validation_data: Any,
-                 validation_split: float | None, shuffle: bool, pixels: Pixels | None) -> None:
-        n_all = len(x)
-        x, y, val = self._prepare(
-            model, x, y, batch_size, validation_data, validation_split, shuffle
-        )
-        self.x_host, self.y_host = x, y
-        # uint8 pixels stay uint8 on the device; each batch becomes floats through the table.
-        codes = val_codes = None
-        if pixels is not None:
-            codes, val_codes = pixels.train[: len(x)], pixels.validation
-            if validation_split and len(pixels.train) == n_all:
-                val_codes = pixels.train[len(x) :]
-        use_codes = pixels is not None and pixels.matches(codes, x)
-        self.table = self.put(pixels.table) if use_codes else None
-        self.x, self.y = self.put(codes if use_codes else _materialize(x)), self.put(y)
-        if val is not None and len(val[0]):
-            self.val_host = val
-            self.val_batch = min(VALIDATION_BATCH, len(val[0]))
-            self.val_steps = len(val[0]) // self.val_batch
-            val_ok = use_codes and pixels.matches(val_codes, val[0])
-            self.val_table = self.table if val_ok else None
-            self.val = (self.put(val_codes if val_ok else _materialize(val[0])), self.put(val[1]))
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.x, self.table = self.put_inputs(self.x_host)
+        self.y = self.put(self.y_host)
+        if self.val_host is not None:
+            vx, vy = self.val_host
+            self.val_batch = min(VALIDATION_BATCH, len(vx))
+            self.val_steps = len(vx) // self.val_batch  # at least 1
+            done = self.val_steps * self.val_batch
+            self.val_rest = (vx[done:], vy[done:]) if done < len(vx) else None
+            vx, self.val_table = self.put_inputs(vx)
+            self.val = (vx, self.put(vy))
 
     def epoch(self, callbacks: Any, verbose: int) -> dict[str, float]:
-        order = self.begin_epoch()
-        logs: dict[str, Any] = {}
-        for start, stop in _chunks(self.steps, verbose):
+        order = self.begin_epoch()  # this epoch's order, drawn as fit draws it
+        full = order[: self.steps * self.batch_size].reshape(self.steps, self.batch_size)
+        self.device_order = self.put(full.astype(np.int32))
+        # One compiled call per epoch, or 20 so that a progress bar moves.
+        parts = min(PROGRESS_UPDATES, self.steps) if verbose == 1 else 1
+        edges = [round(i * self.steps / parts) for i in range(parts + 1)]
+        for start, stop in itertools.pairwise(edges):
             logs = self.train_chunk(start, stop)
             if verbose == 1:
                 callbacks.on_train_batch_end(stop - 1, logs)
         if self.remainder:
-            rest = np.asarray(order)[self.steps * self.batch_size :]
-            logs = self.train_rest(_materialize(self.x_host[rest]), self.y_host[rest])
+            rest = order[self.steps * self.batch_size :]
+            logs = self.train_rest(self.x_host[rest], self.y_host[rest])
             if verbose == 1:
                 callbacks.on_train_batch_end(self.total_steps - 1, logs)
         return {k: float(v) for k, v in logs.items()}
-
-    def val_rest(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """The validation rows after the last full validation batch (None when there are none)."""
-        hx, hy = self.val_host
-        done = self.val_steps * self.val_batch
-        return (_materialize(hx[done:]), hy[done:]) if done < len(hx) else None
 
 
 class _JaxLoop(_EpochLoop):
@@ -472,27 +413,22 @@ class _JaxLoop(_EpochLoop):
     def __init__(self, model: Any, x: Any, y: np.ndarray, *args: Any) -> None:
         import jax
         import jax.numpy as jnp
-
         self.jax, self.jnp = jax, jnp
         if not model.built:
             raise _Declined("the model is not built yet (Keras's fit builds it)")
         tv = [v.value for v in model.trainable_variables]
         ntv = [v.value for v in model.non_trainable_variables]
-        forward = jax.make_jaxpr(lambda tv, ntv, xb: model.stateless_call(tv, ntv, xb))
-        if "conv_general_dilated" in str(forward(tv, ntv, _materialize(x[:1]))):
-            # On a 2-core CPU a CNN epoch inside one long compiled loop ran ~10x slower (360 s
-            # against 31 s) than Keras's fit, whose steps are compiled one by one.
-            raise _Declined(
-                "the model convolves, which XLA runs faster through Keras's fit on a CPU"
-            )
+        if "conv_general_dilated" in str(jax.make_jaxpr(model.stateless_call)(tv, ntv, x[:1])):
+            # A CNN epoch in one compiled loop ran ~10x slower on a 2-core CPU (360 s against 31 s).
+            raise _Declined("the model convolves, which XLA runs faster in Keras's fit on a CPU")
         super().__init__(model, x, y, *args)
         if self.unbuilt and self.shuffle:
-            np.random.permutation(self.n)  # the shuffle fit draws to build (see _prepare)
+            np.random.permutation(self.n)  # the shuffle fit draws to build (see _Loop)
         enable_compile_cache()  # also when Keras was imported before brainkit
         self._train_chunk = jax.jit(self._train_loop)
         self._eval_chunk = jax.jit(self._eval_loop, static_argnums=(5,))
-        self._train_one = jax.jit(self._train_step)
-        self._eval_one = jax.jit(self._test_step)
+        self._train_one = jax.jit(model.train_step)
+        self._eval_one = jax.jit(model.test_step)
 
     def put(self, array: np.ndarray) -> Any:
         return self.jax.device_put(array)
@@ -507,30 +443,23 @@ class _JaxLoop(_EpochLoop):
         self.state = tuple([v.value for v in group] for group in self._groups())
         self.reset_metrics = self.state[3]
         # fit's own draw (the NumPy iterator of Keras's array adapter): the same order.
-        order = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
-        self.order = order.astype(np.int32)
-        full = self.order[: self.steps * self.batch_size].reshape(self.steps, self.batch_size)
-        self.device_order = self.jax.device_put(full)
-        return self.order
+        return np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
 
     def train_chunk(self, start: int, stop: int) -> dict[str, Any]:
-        self.state, logs = self._train_chunk(
-            self.state, self.x, self.y, self.table, self.device_order, start, stop
-        )
+        args = (self.x, self.y, self.table, self.device_order, start, stop)
+        logs, self.state = self._train_chunk(self.state, *args)
         return logs
 
     def train_rest(self, xb: np.ndarray, yb: np.ndarray) -> dict[str, Any]:
-        self.state, logs = self._train_one(self.state, xb, yb)
+        logs, self.state = self._train_one(self.state, (xb, yb))
         return logs
 
     def validate(self) -> dict[str, Any]:
         state: Any = (self.state[0], self.state[1], self.reset_metrics)
-        logs: dict[str, Any] = {}
-        if self.val_steps:
-            args = (*self.val, self.val_table, self.val_steps, self.val_batch)
-            state, logs = self._eval_chunk(state, *args)
-        if (rest := self.val_rest()) is not None:
-            state, logs = self._eval_one(state, *rest)
+        args = (*self.val, self.val_table, self.val_steps, self.val_batch)
+        logs, state = self._eval_chunk(state, *args)
+        if self.val_rest is not None:
+            logs, state = self._eval_one(state, self.val_rest)
         self.state = (*self.state[:3], state[2])  # after fit the metrics hold validation's values
         return logs
 
@@ -539,87 +468,66 @@ class _JaxLoop(_EpochLoop):
             for variable, value in zip(variables, values, strict=True):
                 variable.assign(value)
 
-    # -- the compiled functions; each returns (state, logs of the last train_step / test_step)
+    # -- the compiled functions; each returns (logs of the last train_step / test_step, state)
     def _decode(self, xb, table):  # traced
         return xb if table is None else self.jnp.take(table, xb.astype(self.jnp.int32), axis=0)
 
     def _steps(self, body, start, stop, state):  # traced
         """``body(i, state)`` for i in [start, stop): a ``fori_loop``, then the last (its logs)."""
-        state = self.jax.lax.fori_loop(start, stop - 1, lambda i, st: body(i, st)[0], state)
+        state = self.jax.lax.fori_loop(start, stop - 1, lambda i, st: body(i, st)[1], state)
         return body(stop - 1, state)
 
     def _train_loop(self, state, x, y, table, order, start, stop):
         jax, jnp = self.jax, self.jnp
-
         def body(i, st):
             batch = jax.lax.dynamic_index_in_dim(order, i, keepdims=False)
             xb = self._decode(jnp.take(x, batch, axis=0), table)
-            return self._train_step(st, xb, jnp.take(y, batch, axis=0))
-
+            return self.model.train_step(st, (xb, jnp.take(y, batch, axis=0)))
         return self._steps(body, start, stop, state)
 
     def _eval_loop(self, state, x, y, table, steps, batch):
         cut = self.jax.lax.dynamic_slice_in_dim
-
         def body(i, st):
             xb = self._decode(cut(x, i * batch, batch), table)
-            return self._test_step(st, xb, cut(y, i * batch, batch))
-
+            return self.model.test_step(st, (xb, cut(y, i * batch, batch)))
         return self._steps(body, 0, steps, state)
-
-    def _train_step(self, state, xb, yb):
-        logs, state = self.model.train_step(state, (xb, yb))
-        return state, logs
-
-    def _test_step(self, state, xb, yb):
-        logs, state = self.model.test_step(state, (xb, yb))
-        return state, logs
 
 
 class _TfLoop(_EpochLoop):
-    """TensorFlow: a ``tf.function`` (XLA when the model is compiled with ``jit_compile=True``)
-    whose ``tf.while_loop`` calls the model's own ``train_step``."""
+    """TensorFlow: a ``tf.function`` (XLA if the model's) whose while loop calls ``train_step``."""
 
     name = "tf-loop"
 
     def __init__(self, model: Any, x: Any, y: np.ndarray, *args: Any) -> None:
         import tensorflow as tf
         from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
-
         self.tf = tf
         super().__init__(model, x, y, *args)
         # fit's own order: the permutation of Keras's tf.data pipeline, drawn the same way.
-        self.orders = ArrayDataAdapter(
-            np.arange(self.n), batch_size=self.n, shuffle=self.shuffle
-        ).get_tf_dataset()
+        adapter = ArrayDataAdapter(np.arange(self.n), batch_size=self.n, shuffle=self.shuffle)
+        self.orders = adapter.get_tf_dataset()
         jit = bool(model.jit_compile)
         self._train_chunk = tf.function(self._train_loop, jit_compile=jit)
         self._eval_chunk = tf.function(self._eval_loop, jit_compile=jit)
-        self.train_rest = tf.function(self._train_step, jit_compile=jit)
-        self._eval_one = tf.function(self._test_step, jit_compile=jit)
+        self.train_rest = tf.function(lambda xb, yb: model.train_step((xb, yb)), jit_compile=jit)
+        self._eval_one = tf.function(lambda xb, yb: model.test_step((xb, yb)), jit_compile=jit)
 
     def put(self, array: np.ndarray) -> Any:
         return self.tf.constant(array)
 
-    def begin_epoch(self) -> Any:
-        order = next(iter(self.orders))
-        full = self.tf.reshape(order[: self.steps * self.batch_size], (self.steps, self.batch_size))
-        self.device_order = self.tf.cast(full, self.tf.int32)
-        return order
+    def begin_epoch(self) -> np.ndarray:
+        return np.asarray(next(iter(self.orders)))
 
     def train_chunk(self, start: int, stop: int) -> dict[str, Any]:
         return self._train_chunk(self.device_order, self.tf.constant(start), self.tf.constant(stop))
 
     def validate(self) -> dict[str, Any]:
         self.model.reset_metrics()
-        logs: dict[str, Any] = {}
-        if self.val_steps:
-            logs = self._eval_chunk(self.tf.constant(self.val_steps))
-        if (rest := self.val_rest()) is not None:
-            logs = self._eval_one(*rest)
+        logs = self._eval_chunk(self.tf.constant(self.val_steps))
+        if self.val_rest is not None:
+            logs = self._eval_one(*self.val_rest)
         return logs
 
-    # -- the compiled functions (logs are what the last train_step / test_step returned)
     def _decode(self, xb: Any, table: Any) -> Any:
         return xb if table is None else self.tf.gather(table, self.tf.cast(xb, self.tf.int32))
 
@@ -643,45 +551,27 @@ class _TfLoop(_EpochLoop):
             self._eval_batch(i)
         return self._eval_batch(steps - 1)
 
-    def _train_step(self, xb, yb):  # traced
-        return self.model.train_step((xb, yb))
-
-    def _test_step(self, xb, yb):  # traced
-        return self.model.test_step((xb, yb))
-
 
 class _TorchLoop(_Loop):
     """PyTorch: forward pass and loss recorded once (``torch.jit.trace``), Keras's optimizer."""
 
     name = "torch-loop"
 
-    def __init__(
-        self, model: Any, x: Any, y: np.ndarray, batch_size: int, validation_data: Any,
-        validation_split: float | None, shuffle: bool, pixels: Pixels | None = None,
-    ) -> None:
+    def __init__(self, model: Any, x: Any, y: np.ndarray, *args: Any) -> None:
         import torch
-
         self.torch = torch
-        if reason := _torch_why_not(model, import_keras(), _materialize(x[:2])):
+        if reason := _torch_why_not(model, import_keras(), x[:2]):
             raise _Declined(reason)
-        x, y, val = self._prepare(
-            model, x, y, batch_size, validation_data, validation_split, shuffle
-        )
-        if val is not None and len(val[0]):
-            self.val = (_materialize(val[0]), val[1])
-        if self.unbuilt and shuffle:
-            self._order()  # the shuffle fit draws to build (see _prepare)
-        # uint8 pixels stay uint8 (4x less memory); each batch becomes floats through the table.
-        self.table = None
-        if isinstance(x, _PixelRows):
-            self.table = torch.from_numpy(np.ascontiguousarray(x.table))
-            x = x.codes
-        self.x = torch.from_numpy(np.ascontiguousarray(x))
-        self.y = torch.from_numpy(np.ascontiguousarray(y))
+        super().__init__(model, x, y, *args)
+        if self.val_host is not None:
+            self.val = (np.asarray(self.val_host[0]), self.val_host[1])
+        if self.unbuilt and self.shuffle:
+            self._order()  # the shuffle fit draws to build (see _Loop)
+        self.x, self.table = self.put_inputs(self.x_host)
+        self.y = self.put(self.y_host)
         self.variables = list(model.trainable_variables)
         self.params = [v.value for v in self.variables]
-        # One thread for a small model at a small batch: handing 32-row products between
-        # threads costs more than it saves. Otherwise the library's default.
+        # One thread for small products: handing them between threads costs more than it saves.
         self.threads = 1 if model.count_params() * self.batch_size <= 2e7 else None
         self.forward = self._trace(self.batch_size)
         # The last, smaller batch gets its own recording (a recording may hold its shapes).
@@ -690,20 +580,21 @@ class _TorchLoop(_Loop):
         self._step_tensor = torch.ones((), dtype=torch.float32)  # the fused kernel's step count
         self._fused = self._fused_available()
 
+    def put(self, array: np.ndarray) -> Any:
+        return self.torch.from_numpy(np.ascontiguousarray(array))
+
     def _order(self) -> Any:
         """This epoch's order: fit's own draw (a DataLoader over a RandomSampler, as in Keras)."""
-        data = range(self.n)
-        return next(iter(self.torch.utils.data.DataLoader(data, self.n, shuffle=self.shuffle)))
+        loader = self.torch.utils.data.DataLoader(range(self.n), self.n, shuffle=self.shuffle)
+        return next(iter(loader))
 
     def _inputs(self, idx: Any) -> Any:
-        """The float inputs of the examples ``idx`` (a tensor of indices)."""
         xb = self.x.index_select(0, idx)
         return xb if self.table is None else self.torch.take(self.table, xb.long())
 
     def _trace(self, bs: int) -> Any:
         torch, model = self.torch, self.model
         training = {"training": True} if getattr(model, "_call_has_training_arg", False) else {}
-
         class ForwardAndLoss(torch.nn.Module):
             def __init__(self) -> None:
                 super().__init__()
@@ -711,11 +602,8 @@ class _TorchLoop(_Loop):
 
             def forward(self, xb, yb):  # traced
                 y_pred = self.model(xb, **training)
-                loss = model._compute_loss(
-                    x=xb, y=yb, y_pred=y_pred, sample_weight=None, training=True
-                )
+                loss = model._compute_loss(x=xb, y=yb, y_pred=y_pred, training=True)
                 return loss, y_pred
-
         with warnings.catch_warnings():  # the tracer warns about Python values it records
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(
@@ -726,8 +614,8 @@ class _TorchLoop(_Loop):
             raise _Declined("the recorded forward pass does not share the model's weights")
         return traced
 
-    def _plain_adam(self) -> Any:
-        """The optimizer if it is Keras's own Adam without extras (then run as fused torch ops)."""
+    def _plain_adam(self) -> tuple | None:
+        """Keras's own Adam as (m, v, lr, b1, b2, eps) if it has no extras, else None."""
         keras = import_keras()
         opt = self.model.optimizer
         # Keras's own Adam (on torch, a backend subclass of keras.optimizers.Adam), not a user's.
@@ -738,7 +626,10 @@ class _TorchLoop(_Loop):
         if any(getattr(opt, k, None) for k in extras):
             return None
         plain = isinstance(opt._learning_rate, keras.Variable)
-        return opt if plain and len(opt._momentums) == len(self.variables) else None
+        if not plain or len(opt._momentums) != len(self.variables):
+            return None
+        return ([v.value for v in opt._momentums], [w.value for w in opt._velocities],
+                float(opt.learning_rate), float(opt.beta_1), float(opt.beta_2), float(opt.epsilon))
 
     def _fused_adam(self, params, grads, m, v, lr, b1, b2, eps):
         self.torch._fused_adam_(
@@ -748,13 +639,11 @@ class _TorchLoop(_Loop):
 
     def _fused_available(self) -> bool:
         """Whether PyTorch's fused Adam kernel runs here, for these weights' dtypes (tried)."""
-        torch = self.torch
-        if self.adam is None or not hasattr(torch, "_fused_adam_"):
+        if self.adam is None or not hasattr(self.torch, "_fused_adam_"):
             return False
-        zeros = [[torch.zeros(2, dtype=p.dtype, device=p.device) for p in self.params]
-                 for _ in range(4)]  # weights, gradients, m and v
+        zeros = [[p.new_zeros(2) for p in self.params] for _ in range(4)]  # w, g, m and v
         try:
-            with torch.no_grad():
+            with self.torch.no_grad():
                 self._fused_adam(*zeros, 1e-3, 0.9, 0.999, 1e-7)
         except (RuntimeError, TypeError, NotImplementedError):
             return False  # foreach operations instead
@@ -780,26 +669,12 @@ class _TorchLoop(_Loop):
         torch._foreach_addcdiv_(self.params, m, denom, value=-1.0)
 
     def epoch(self, callbacks: Any, verbose: int) -> dict[str, float]:
-        torch, model, opt = self.torch, self.model, self.model.optimizer
+        torch, opt = self.torch, self.model.optimizer
         bs, n = self.batch_size, self.n
         order_t = self._order()
         loss_sum = torch.zeros((), dtype=torch.float64)
-        metrics = model._compile_metrics
-        # Predictions are kept and the metrics updated in a few large batches: the same
-        # totals (the metrics accumulate over the epoch) for far less Python per step.
         preds: Any = None
-        flushed = 0
-
-        def flush(upto: int) -> None:
-            nonlocal flushed
-            if metrics is not None and upto > flushed:
-                metrics.update_state(self.y[order_t[flushed:upto]], preds[flushed:upto])
-            flushed = upto
-
-        adam = None
-        if (a := self.adam) is not None:
-            adam = ([v.value for v in a._momentums], [w.value for w in a._velocities],
-                    float(a.learning_rate), float(a.beta_1), float(a.beta_2), float(a.epsilon))
+        self._counted = 0
         every = max(1, self.total_steps // PROGRESS_UPDATES)
         step = int(opt.iterations.value)
         for i in range(self.total_steps):
@@ -809,12 +684,12 @@ class _TorchLoop(_Loop):
                 p.grad = None
             forward = self.forward if len(yb) == bs else self.forward_rest
             loss, y_pred = forward(xb, yb)
-            loss.backward()
+            loss.backward()  # into p.grad: laid out as the weights, as the fused kernel needs
             grads = [p.grad for p in self.params]
             with torch.no_grad():
-                if adam is not None:
+                if self.adam is not None:
                     step += 1
-                    self._adam_step(grads, step, adam)
+                    self._adam_step(grads, step, self.adam)
                 else:
                     opt.apply(grads, self.variables)
                 loss_sum += loss.detach().double() * len(yb)
@@ -822,19 +697,24 @@ class _TorchLoop(_Loop):
                     preds = y_pred.new_empty((n, *y_pred.shape[1:]))
                 preds[i * bs : i * bs + len(yb)] = y_pred.detach()
             if verbose == 1 and ((i + 1) % every == 0 or i + 1 == self.total_steps):
-                seen = min(n, (i + 1) * bs)
-                flush(seen)
-                callbacks.on_train_batch_end(i, self._logs(loss_sum, seen))
-        if adam is not None:
+                logs = self._logs(loss_sum, order_t, preds, min(n, (i + 1) * bs))
+                callbacks.on_train_batch_end(i, logs)
+        if self.adam is not None:
             opt.iterations.assign(step)
-        flush(n)
         if self.shuffle:
             # Keras 3.15's epoch iterator opens its DataLoader again once an epoch is done: one
             # more draw from torch's generator, taken here too so the next epoch's order is fit's.
             torch.empty((), dtype=torch.int64).random_()
-        return self._logs(loss_sum, n)
+        return self._logs(loss_sum, order_t, preds, n)
 
-    def _logs(self, loss_sum: Any, seen: int) -> dict[str, float]:
+    def _logs(self, loss_sum: Any, order: Any, preds: Any, seen: int) -> dict[str, float]:
+        """The logs after ``seen`` examples of ``order``, the metrics updated with the new ones."""
+        # Few large metric updates: the same totals for far less Python than one per step.
+        metrics = self.model._compile_metrics
+        done = self._counted
+        if metrics is not None and seen > done:
+            metrics.update_state(self.y[order[done:seen]], preds[done:seen])
+        self._counted = seen
         tracker = self.model._loss_tracker
         tracker.reset_state()
         tracker.update_state(float(loss_sum) / seen, sample_weight=seen)

@@ -1,9 +1,5 @@
-"""Show brainkit's figures as images in notebooks, without pyplot and without a magic.
-
-(Without pyplot, IPython would print a figure as ``<Figure size 800x720 with 20 Axes>``.)
-"""
-
-from __future__ import annotations
+"""Show brainkit's figures as images in notebooks, without pyplot and without a magic (else
+IPython would print a figure as ``<Figure size 800x720 with 20 Axes>``)."""
 
 import sys
 from typing import Any
@@ -16,23 +12,18 @@ _IMAGE_FORMATS = ("image/png", "image/svg+xml", "image/jpeg", "application/pdf",
 
 def _figure_png(fig: Any) -> bytes | None:
     from IPython.core.pylabtools import print_figure
-
     return print_figure(fig, "png", bbox_inches="tight")
 
 
 def _handles_figures(formatter: Any) -> bool:
-    if _FIGURE in getattr(formatter, "deferred_printers", {}):
-        return True
-    figure = getattr(sys.modules.get(_FIGURE[0]), _FIGURE[1], None)
-    return figure is not None and figure in getattr(formatter, "type_printers", {})
+    figure = getattr(sys.modules.get(_FIGURE[0]), _FIGURE[1], None)  # None until it is imported
+    return _FIGURE in getattr(formatter, "deferred_printers", {}) or (
+        figure is not None and figure in getattr(formatter, "type_printers", {}))
 
 
 def enable_inline_figures() -> bool:
-    """In an IPython kernel, display matplotlib Figures as PNGs; True if registered now.
-
-    Called by ``import brainkit``. Does nothing outside IPython, or where a figure format is
-    already registered (``%matplotlib inline`` and the like win).
-    """
+    """In an IPython kernel, display matplotlib Figures as PNGs unless a figure format is
+    registered already (``%matplotlib inline`` wins); return True if registered now."""
     try:
         formatters = sys.modules["IPython"].get_ipython().display_formatter.formatters
     except (KeyError, AttributeError):  # no IPython, or no shell running (imported as a library)

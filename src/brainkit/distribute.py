@@ -1,7 +1,4 @@
-"""Data-parallel training across devices with Keras's distribution API (JAX backend only).
-
-Simulated CPU devices, several hosts and XLA's CPU deadlock: see :doc:`/distributed`.
-"""
+"""Data-parallel training with Keras's distribution API (JAX backend only): :doc:`/distributed`."""
 
 from __future__ import annotations
 
@@ -24,12 +21,6 @@ __all__ = [
 
 #: Name of the mesh axis the batch is split along.
 BATCH_AXIS = "batch"
-
-SIMULATE_HINT = (
-    "On a CPU, simulate devices for a try with "
-    "XLA_FLAGS=--xla_force_host_platform_device_count=4 set before Python starts "
-    "(or brainkit.distribute.simulate_cpu_devices(4) before anything computes)."
-)
 _DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
 
 
@@ -38,18 +29,13 @@ class DistributeError(BrainkitError, ValueError):
 
 
 def simulated_cpu_devices(environ: MutableMapping[str, str] | None = None) -> int:
-    """Return how many CPU devices JAX will simulate (1 unless asked for more).
-
-    Read from ``XLA_FLAGS``, ``JAX_NUM_CPU_DEVICES`` and, with ``environ`` left out, JAX's config.
-    """
+    """Return how many CPU devices JAX will simulate (``XLA_FLAGS``, ``JAX_NUM_CPU_DEVICES``)."""
     env = os.environ if environ is None else environ
     match = re.search(rf"{_DEVICE_COUNT_FLAG}=(\d+)", env.get("XLA_FLAGS", ""))
     value = env.get("JAX_NUM_CPU_DEVICES", "").strip()
     counts = [1, int(match.group(1)) if match else 1, int(value) if value.isdigit() else 1]
     if environ is None and "jax" in sys.modules:  # jax.config.update("jax_num_cpu_devices", n)
-        configured = sys.modules["jax"].config.values.get("jax_num_cpu_devices", -1)
-        if isinstance(configured, int) and configured > 0:
-            counts.append(configured)
+        counts.append(int(sys.modules["jax"].config.values.get("jax_num_cpu_devices", -1)))
     return max(counts)
 
 
@@ -62,27 +48,21 @@ def _cores() -> int:
 def _cpu_pool_too_small(num_devices: int) -> bool:
     """Whether XLA's CPU client has (probably) fewer than 2 host threads per device."""
     for name in ("PJRT_NPROC", "NPROC"):  # XLA reads them in this order
-        value = os.environ.get(name, "").strip()
-        if value:
+        if value := os.environ.get(name, "").strip():
             return not value.isdigit() or int(value) < 2 * num_devices
     return _cores() < 2 * num_devices
 
 
 def ensure_cpu_threads(environ: MutableMapping[str, str] | None = None) -> int | None:
-    """Work around XLA's CPU deadlock with simulated devices: 2 host threads per device.
+    """Set ``PJRT_NPROC`` against XLA's CPU deadlock; return the count set, or None if unchanged.
 
-    With ``N`` simulated devices, sets ``PJRT_NPROC`` to ``max(cores, 2 * N)`` unless it or
-    ``NPROC`` is set; it acts only before JAX starts its CPU backend (see :doc:`/distributed`).
+    With ``N`` simulated devices, sets it to ``max(cores, 2 * N)`` unless it or ``NPROC`` is set;
+    it acts only before JAX starts its CPU backend (see :doc:`/distributed`).
 
     Parameters
     ----------
     environ : mapping, optional
         The environment to read and change; ``os.environ`` by default.
-
-    Returns
-    -------
-    int or None
-        The thread count it set, or None if it left the environment alone.
     """
     env = os.environ if environ is None else environ
     devices = simulated_cpu_devices(env)
@@ -105,18 +85,13 @@ def _jax_started() -> bool:
 def simulate_cpu_devices(count: int) -> None:
     """Simulate ``count`` CPU devices in this process, to try data parallelism without accelerators.
 
-    Sets ``XLA_FLAGS`` (``--xla_force_host_platform_device_count``) and applies
-    :func:`ensure_cpu_threads`. Call it before JAX computes anything (importing Keras is fine).
+    Sets ``XLA_FLAGS`` and applies :func:`ensure_cpu_threads`. Raises :class:`DistributeError`
+    if JAX has computed already (importing Keras is fine): the device count is fixed then.
 
     Parameters
     ----------
     count : int
         Number of CPU devices, at least 1.
-
-    Raises
-    ------
-    DistributeError
-        If JAX has already started its backend (the device count is fixed then).
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise DistributeError(f"count must be a positive integer, got {count!r}.")
@@ -132,15 +107,10 @@ def simulate_cpu_devices(count: int) -> None:
     if "JAX_NUM_CPU_DEVICES" in os.environ:
         os.environ["JAX_NUM_CPU_DEVICES"] = str(count)
     # JAX read JAX_NUM_CPU_DEVICES when it was imported, and its config wins over XLA_FLAGS.
-    if "jax" in sys.modules:
-        import jax
-        if jax.config.values.get("jax_num_cpu_devices", -1) not in (-1, count):
-            jax.config.update("jax_num_cpu_devices", count)
+    jax = sys.modules.get("jax")
+    if jax is not None and jax.config.values.get("jax_num_cpu_devices", -1) not in (-1, count):
+        jax.config.update("jax_num_cpu_devices", count)
     ensure_cpu_threads()
-
-
-def _is_accelerator(device: str) -> bool:
-    return not device.lower().startswith("cpu")
 
 
 def list_devices(kind: str | None = None) -> list[str]:
@@ -155,42 +125,37 @@ def list_devices(kind: str | None = None) -> list[str]:
     if kind is not None:
         return [str(d) for d in keras.distribution.list_devices(str(kind).lower())]
     devices = [str(d) for d in keras.distribution.list_devices()]
-    return [d for d in devices if _is_accelerator(d)] or devices
+    return [d for d in devices if not d.lower().startswith("cpu")] or devices
 
 
 def initialize(
     coordinator_address: str | None = None, num_processes: int | None = None,
     process_id: int | None = None,
 ) -> None:
-    """Join a multi-host job: call on every host before training (JAX backend).
-
-    With no arguments, Keras reads ``KERAS_DISTRIBUTION_JOB_ADDRESSES``, ``..._NUM_PROCESSES``
-    and ``..._PROCESS_ID`` (or JAX detects the cluster, e.g. Cloud TPU or Slurm).
+    """Join a multi-host job: call on every host before training (JAX backend; :doc:`/distributed`).
 
     Parameters
     ----------
-    coordinator_address : str
-        ``"host:port"`` of process 0, the same on every host.
-    num_processes : int
+    coordinator_address : str, optional
+        ``"host:port"`` of process 0, the same on every host; left out, each argument is read
+        from a ``KERAS_DISTRIBUTION_*`` variable.
+    num_processes : int, optional
         How many hosts (processes) take part.
-    process_id : int
+    process_id : int, optional
         This host's id, 0 .. num_processes - 1 (0 on the coordinator).
     """
     keras = import_keras()
-    if keras.backend.backend() != "jax":
+    if (backend := keras.backend.backend()) != "jax":
         raise DistributeError(
-            "Multi-host training needs the JAX backend; this process runs "
-            f"{keras.backend.backend()!r}. Start it with KERAS_BACKEND=jax or brainkit "
-            "--backend jax."
+            f"Multi-host training needs the JAX backend; this process runs {backend!r}. Start "
+            "it with KERAS_BACKEND=jax or brainkit --backend jax."
         )
     if num_processes is not None and (isinstance(num_processes, bool) or int(num_processes) < 1):
         raise DistributeError(f"num_processes must be a positive integer, got {num_processes!r}.")
-    if process_id is not None and num_processes is not None:
-        if not 0 <= int(process_id) < int(num_processes):
-            raise DistributeError(
-                "process_id must be between 0 and num_processes - 1 = "
-                f"{int(num_processes) - 1}, got {process_id!r}."
-            )
+    if None not in (process_id, num_processes) and not 0 <= int(process_id) < int(num_processes):
+        raise DistributeError(
+            f"process_id must be between 0 and {int(num_processes) - 1}, got {process_id!r}."
+        )
     if not _jax_started():  # Keras's initialize runs a collective: the workaround goes first
         ensure_cpu_threads()
     keras.distribution.initialize(coordinator_address, num_processes, process_id)
@@ -203,8 +168,7 @@ def _device_name(device: Any) -> str:
         return f"{str(platform).lower()}:{ident}"
     if not isinstance(device, str):
         raise DistributeError(
-            "Devices are named like 'gpu:0' (see brainkit.distribute.list_devices()); "
-            f"got {device!r}."
+            f"Name devices like 'gpu:0' (see brainkit.distribute.list_devices()); got {device!r}."
         )
     return device.strip().lower()
 
@@ -220,7 +184,7 @@ def _choose_devices(distribute: str | Sequence[Any], backend: str, keras: Any) -
             )
         if mode == "auto":
             found = list_devices() if backend == "jax" else []
-            return found if len(found) >= 2 and _is_accelerator(found[0]) else None
+            return found if len(found) >= 2 and not found[0].lower().startswith("cpu") else None
     if backend != "jax":
         raise DistributeError(
             "Data-parallel training uses Keras's distribution API, which runs on the JAX "
@@ -234,14 +198,12 @@ def _choose_devices(distribute: str | Sequence[Any], backend: str, keras: Any) -
     for kind in ("gpu", "tpu", "cpu"):
         with suppress(Exception):  # JAX raises RuntimeError for a platform it lacks
             known += [str(d) for d in keras.distribution.list_devices(kind) if str(d) not in known]
-    unknown = [d for d in devices if d not in known]
-    if unknown:
+    if unknown := [d for d in devices if d not in known]:
         raise DistributeError(
             f"Unknown device(s) {', '.join(map(repr, unknown))}; this machine has: "
             f"{', '.join(known)}. Name devices as brainkit.distribute.list_devices() prints them."
         )
-    repeated = sorted({d for d in devices if devices.count(d) > 1})
-    if repeated:
+    if repeated := sorted({d for d in devices if devices.count(d) > 1}):
         raise DistributeError(
             f"Device(s) {', '.join(repeated)} listed more than once; list each device once."
         )
@@ -258,18 +220,17 @@ def _choose_devices(distribute: str | Sequence[Any], backend: str, keras: Any) -
 def distribution_scope(
     distribute: str | Sequence[Any] | None, global_batch_size: int
 ) -> Iterator[dict[str, Any] | None]:
-    """Run the code inside with data parallelism, as ``distribute`` asks.
+    """Run the block data parallel: build, compile, fit and evaluate the model inside it.
 
-    Build, compile, fit and evaluate the model inside the ``with`` block: its variables are
-    replicated on every device of the mesh. Warns (``RuntimeWarning``) when JAX started its CPU
-    devices with too few host threads before this call (see :func:`ensure_cpu_threads`).
+    See :doc:`/distributed`. Raises :class:`DistributeError` if not on JAX, with fewer than 2
+    devices, an unknown device, or a batch that does not split evenly. Warns
+    (``RuntimeWarning``) if JAX started its CPU devices with too few host threads.
 
     Parameters
     ----------
     distribute : None, "auto", "data_parallel", or a list of device names
-        ``None``: one device. ``"auto"``: data parallel over 2 or more accelerators, else one
-        device. ``"data_parallel"``: every local accelerator (else every CPU device).
-        A list such as ``["gpu:0", "gpu:1"]``: those devices.
+        ``None``: one device; ``"auto"``: 2 or more accelerators, else one device;
+        ``"data_parallel"``: every local accelerator, else every CPU; a list: those devices.
     global_batch_size : int
         The batch of one step across all devices (each host's batch after :func:`initialize`).
 
@@ -278,11 +239,6 @@ def distribution_scope(
     dict or None
         ``{"strategy", "devices", "mesh_shape", "axis_names", "global_batch", "per_device_batch"}``
         (and ``"processes"`` on several hosts) when distributed, else None.
-
-    Raises
-    ------
-    DistributeError
-        Not JAX, fewer than 2 devices, an unknown device, or a batch that does not split evenly.
     """
     devices = None
     if distribute is not None:
@@ -298,8 +254,9 @@ def distribution_scope(
     if len(devices) < 2:
         raise DistributeError(
             f"Data-parallel training needs at least 2 devices, but only {len(devices)} is "
-            f"available ({', '.join(devices) or 'none'}). Train without distribute=. "
-            f"{SIMULATE_HINT}"
+            f"available ({', '.join(devices) or 'none'}). Train without distribute=. On a CPU, "
+            f"simulate devices for a try with XLA_FLAGS={_DEVICE_COUNT_FLAG}=4 set before Python "
+            "starts (or brainkit.distribute.simulate_cpu_devices(4) before anything computes)."
         )
     if isinstance(global_batch_size, bool) or int(global_batch_size) < 1:
         raise DistributeError(
@@ -346,8 +303,6 @@ def check_even_batches(
     num_examples: int, batch_size: int, num_devices: int, what: str = "the data"
 ) -> None:
     """Raise :class:`DistributeError` unless each batch of ``num_examples`` splits across devices.
-
-    Keras's last batch holds the remainder, which JAX cannot split unevenly (``IndivisibleError``).
 
     Parameters
     ----------

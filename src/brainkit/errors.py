@@ -1,10 +1,4 @@
-"""The root of brainkit's exceptions.
-
-Every error brainkit raises on bad input derives from :class:`BrainkitError` (and from the
-built-in exception it resembles, e.g. ``ValueError``), so the CLI prints it as one line.
-"""
-
-from __future__ import annotations
+"""The root of brainkit's exceptions (each also derives from the built-in one it resembles)."""
 
 __all__ = ["BrainkitError"]
 

@@ -1,7 +1,4 @@
-"""Your own pictures, converted the way the data set's pictures were made: 28 x 28, 8-bit
-grayscale, a light object on a black background (a photo is usually the opposite)."""
-
-from __future__ import annotations
+"""Your own pictures, made like the data set's: 28 x 28, 8-bit gray, light object on black."""
 
 import os
 import warnings
@@ -43,7 +40,6 @@ def open_picture(path: str | os.PathLike[str]) -> np.ndarray:
         If the file is missing, is not a picture PIL can read, or is too large.
     """
     from PIL import Image, UnidentifiedImageError
-
     p = Path(path)
     if not p.is_file():
         raise ImageError(f"{p} does not exist or is not a file.")
@@ -54,10 +50,9 @@ def open_picture(path: str | os.PathLike[str]) -> np.ndarray:
                 img.load()
                 return _gray(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        limit = Image.MAX_IMAGE_PIXELS // 1_000_000
         raise ImageError(f"{p} is too large to read: {str(exc).split(',')[0]}. Resize it below "
-                         f"{limit} megapixels (1000 x 1000 pixels is plenty for a model that sees "
-                         "28 x 28).") from None
+                         f"{Image.MAX_IMAGE_PIXELS // 1_000_000} megapixels (1000 x 1000 pixels "
+                         "is plenty for a model that sees 28 x 28).") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ImageError(f"{p} is not an image brainkit can read (PNG, JPEG, BMP, GIF, ...): "
                          f"{exc}") from exc
@@ -66,6 +61,8 @@ def open_picture(path: str | os.PathLike[str]) -> np.ndarray:
 def convert_image(gray: np.ndarray, size: tuple[int, int] = (28, 28), invert: bool | None = None,
                   style: str = "fashion_mnist") -> np.ndarray:
     """Convert a grayscale picture the way the data set's pictures were made.
+
+    Returns a ``uint8`` array of shape ``size``: a light object on a black background.
 
     Parameters
     ----------
@@ -78,21 +75,13 @@ def convert_image(gray: np.ndarray, size: tuple[int, int] = (28, 28), invert: bo
     style : str
         ``"mnist"``/``"mnist_..."``: fit in a 20 x 20 box centred by mass (LeCun et al. 1998);
         other names: Fashion-MNIST's trim, resize, sharpen, centre (Xiao et al. 2017).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``uint8`` array of shape ``size``: light object on a black background.
     """
     from PIL import Image, ImageFilter
-
     img = np.asarray(gray, dtype=np.float32)
     if img.ndim != 2 or min(img.shape) < 1:
         raise ImageError(f"Expected a 2-D grayscale image, got shape {img.shape}.")
     background = float(np.median(np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])))
-    if invert is None:
-        invert = background > 127.5
-    if invert:
+    if invert or (invert is None and background > 127.5):  # a light background: a photo
         img, background = 255 - img, 255 - background
     img = np.clip((img - background) / max(float(img.max()) - background, 1.0), 0, 1)
     mask = img > 0.1  # trim what is near the background (the paper: 5%; 10% ignores JPEG ringing)
@@ -124,22 +113,14 @@ def convert_image(gray: np.ndarray, size: tuple[int, int] = (28, 28), invert: bo
 
 def load_image(path: str | os.PathLike[str], size: tuple[int, int] = (28, 28),
                invert: bool | None = None, style: str = "fashion_mnist") -> np.ndarray:
-    """Read a picture file as a data-set-style ``uint8`` image.
-
-    Reads anything Pillow reads (colour, 16 bits, float TIFF, CMYK, transparency, an animation's
-    first frame), then :func:`convert_image`.
+    """Read a picture file as a data-set-style ``uint8`` image (:func:`convert_image`).
 
     Parameters
     ----------
     path : str or path
-        The picture.
+        Any picture Pillow reads: colour, 16-bit, float TIFF, CMYK, alpha, first frame of a GIF.
     size, invert, style
         As for :func:`convert_image`; ``style``: the data set the model learned from.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``uint8`` array of shape ``size``: light object on a black background.
 
     Raises
     ------

@@ -1,7 +1,6 @@
 """Rosenblatt's perceptron and the hot-dog detector of *Deep Learning Illustrated*, ch. 6.
 
-Weights 6, 2, 3 for ketchup, mustard and bun: "hot dog" when ``w.x > 4``, i.e. ``w.x + b > 0``
-with ``b = -threshold``. Only :func:`keras_neuron` and :func:`train_keras_neuron` import Keras.
+Tutorial: :ref:`tutorial-perceptron`. Only the two ``keras`` functions import Keras.
 """
 
 from __future__ import annotations
@@ -14,33 +13,26 @@ from typing import Any
 
 import numpy as np
 
-from brainkit.datasets import hotdog
-from brainkit.datasets.hotdog import load_hotdog_dataset
+from brainkit.datasets.hotdog import CLASS_NAMES, load_hotdog_dataset, truth_table
+from brainkit.datasets.hotdog import INPUT_NAMES as HOTDOG_INPUTS
+from brainkit.datasets.hotdog import THRESHOLD as BOOK_THRESHOLD
+from brainkit.datasets.hotdog import WEIGHTS as BOOK_WEIGHTS
 from brainkit.errors import BrainkitError
 from brainkit.runtime import import_keras, seed_everything
 
-__all__ = [
-    "BOOK_THRESHOLD", "BOOK_WEIGHTS", "CLASS_NAMES", "HOTDOG_INPUTS", "FitResult", "Perceptron",
-    "PerceptronError", "SigmoidNeuron", "Update", "format_table", "hotdog_truth_table",
-    "is_linearly_separable", "keras_neuron", "load_hotdog_dataset", "make_hotdog_data",
-    "sigmoid", "step", "train_keras_neuron", "train_perceptron", "xor_data",
-]
-
-# The book's detector: its inputs (in order), weights and threshold; the class names (0, 1).
-HOTDOG_INPUTS: tuple[str, ...] = hotdog.INPUT_NAMES
-BOOK_WEIGHTS: tuple[float, ...] = hotdog.WEIGHTS
-BOOK_THRESHOLD: float = hotdog.THRESHOLD
-CLASS_NAMES: tuple[str, str] = hotdog.CLASS_NAMES
+__all__ = ["BOOK_THRESHOLD", "BOOK_WEIGHTS", "CLASS_NAMES", "HOTDOG_INPUTS", "FitResult",
+           "Perceptron", "PerceptronError", "SigmoidNeuron", "Update", "format_table",
+           "hotdog_truth_table", "is_linearly_separable", "keras_neuron", "load_hotdog_dataset",
+           "make_hotdog_data", "sigmoid", "step", "train_keras_neuron", "train_perceptron",
+           "xor_data"]
 
 
 class PerceptronError(BrainkitError, ValueError):
     """Bad weights, inputs or labels for a perceptron; the message names the fix."""
 
 
-def _number(
-    value: Any, what: str, *, whole: bool = False, low: float = -math.inf,
-    high: float = math.inf, positive: bool = False,
-) -> Any:
+def _number(value: Any, what: str, *, whole: bool = False, low: float = -math.inf,
+            high: float = math.inf, positive: bool = False) -> Any:
     """``value`` as a float (an int when ``whole``) in ``[low, high]``, > 0 if ``positive``."""
     kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
     ok = isinstance(value, kinds) and not isinstance(value, (bool, np.bool_))
@@ -53,24 +45,6 @@ def _number(
     raise PerceptronError(f"{what} must be {wanted}, got {value!r}.")
 
 
-def _weights(weights: Any, names: Sequence[str] | None = None) -> np.ndarray:
-    """``weights`` as a new 1-D float array; with ``names``, exactly one weight per name."""
-    fix = "Give one number per input, e.g. (6, 2, 3)."
-    try:
-        w = np.array(weights, dtype=float)
-    except (TypeError, ValueError):
-        w = np.array([])
-    if isinstance(weights, (str, bytes)) or w.ndim != 1 or w.size == 0:
-        raise PerceptronError(f"Weights must be a flat list of numbers, got {weights!r}. {fix}")
-    if names is not None and w.size != len(names):
-        raise PerceptronError(
-            f"Expected {len(names)} weights, one per input ({', '.join(names)}), got {w.size}."
-        )
-    if not np.isfinite(w).all():
-        raise PerceptronError(f"Weights must be finite numbers, got {weights!r}. {fix}")
-    return w
-
-
 def _array(x: Any) -> np.ndarray:
     """``np.asarray(x)``, or a 0-d object array for ragged rows (not a table of numbers)."""
     try:
@@ -79,33 +53,41 @@ def _array(x: Any) -> np.ndarray:
         return np.asarray(None)
 
 
-def _examples(
-    x: Any, names: Sequence[str], what: str = "inputs", *, binary: bool = True
-) -> tuple[np.ndarray, bool]:
+def _weights(weights: Any, names: Sequence[str] | None = None) -> np.ndarray:
+    """``weights`` as a new 1-D float array; with ``names``, exactly one weight per name."""
+    w = _array(weights)
+    fix = "Give one number per input, e.g. (6, 2, 3)."
+    if w.dtype.kind not in "biuf" or w.ndim != 1 or w.size == 0:
+        raise PerceptronError(f"Weights must be a flat list of numbers, got {weights!r}. {fix}")
+    if names is not None and w.size != len(names):
+        raise PerceptronError(f"Expected {len(names)} weights, one per input "
+                              f"({', '.join(names)}), got {w.size}.")
+    if not np.isfinite(w).all():
+        raise PerceptronError(f"Weights must be finite numbers, got {weights!r}. {fix}")
+    return w.astype(float)
+
+
+def _examples(x: Any, names: Sequence[str], what: str = "inputs", *,
+              binary: bool = True) -> tuple[np.ndarray, bool]:
     """Check one example (a list or ``{name: value}``) or a table; return 2-D rows, and "one?"."""
-    n, kind = len(names), "0 or 1 (or True/False)" if binary else "finite numbers"
-    example = "[" + ", ".join("10"[i % 2] for i in range(n)) + "]"
+    n = len(names)
+    kind = "0 or 1 (or True/False)" if binary else "finite numbers"
     if isinstance(x, Mapping):
         wrong = [f"missing {k!r}" for k in names if k not in x]
         wrong += [f"unknown {k!r}" for k in x if k not in names]
         if wrong:
-            raise PerceptronError(
-                f"The {what} name the wrong things ({', '.join(wrong)}). "
-                f"Give one value for each of: {', '.join(names)}."
-            )
+            raise PerceptronError(f"The {what} name the wrong things ({', '.join(wrong)}). "
+                                  f"Give one value for each of: {', '.join(names)}.")
         x = [x[k] for k in names]
     arr = _array(x)
-    if arr.dtype.kind not in "biuf":  # text, None, objects...
-        raise PerceptronError(
-            f"The {what} must be {kind}: a list of {n} values per example, got {x!r}. "
-            f"Give e.g. {example}."
-        )
+    example = str(([1, 0] * n)[:n])
+    if arr.dtype.kind not in "biuf":  # text, None, ragged rows...
+        raise PerceptronError(f"The {what} must be {kind}: a list of {n} values per example, "
+                              f"got {x!r}. Give e.g. {example}.")
     if arr.ndim not in (1, 2) or arr.shape[-1] != n:
         got = "a single number" if arr.ndim == 0 else f"shape {arr.shape}"
-        raise PerceptronError(
-            f"There are {n} inputs ({', '.join(names)}): give {n} values, e.g. {example}, "
-            f"or a table with one such row per example; got {got}."
-        )
+        raise PerceptronError(f"There are {n} inputs ({', '.join(names)}): give {n} values, e.g. "
+                              f"{example}, or a table with one such row per example; got {got}.")
     rows = arr.reshape(-1, n)
     bad = ~np.isin(rows, (0, 1)) if binary else ~np.isfinite(rows)
     if bad.any():
@@ -116,18 +98,15 @@ def _examples(
 
 
 def _labels(y: Any, m: int) -> np.ndarray:
-    """Check 0/1 labels, one per example."""
     arr = _array(y)
     ok = arr.ndim == 1 and arr.dtype.kind in "biuf" and len(arr) == m
     if not (ok and np.isin(arr, (0, 1)).all()):
-        raise PerceptronError(
-            f"Labels must be 0 or 1 (1 = hot dog, 0 = not), one per example ({m} here); got {y!r}."
-        )
+        raise PerceptronError("Labels must be 0 or 1 (1 = hot dog, 0 = not), one per example "
+                              f"({m} here); got {y!r}.")
     return arr.astype(np.uint8)
 
 
 def _width(X: Any) -> int:
-    """The number of columns of a non-empty table of examples."""
     shape = _array(X).shape
     if len(shape) != 2 or 0 in shape:
         raise PerceptronError(f"X must be a table of examples, one row per example, got {X!r}.")
@@ -138,19 +117,13 @@ def _default_names(n: int) -> tuple[str, ...]:
     return HOTDOG_INPUTS if n == len(HOTDOG_INPUTS) else tuple(f"x{i + 1}" for i in range(n))
 
 
-def _fmt(value: float) -> str:
-    """A number for learners: ``6`` not ``6.0``, ``0.37`` not ``0.37000000001``, never ``-0``."""
+def _fmt(value: Any, paren: bool = False) -> str:
+    """A number for learners (``6``, not ``6.0`` or ``-0``; ``(-2.5)`` if ``paren``) or a vector."""
+    if np.ndim(value):
+        return "(" + ", ".join(map(_fmt, value)) + ")"
     v = float(value) + 0.0
-    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.6g}"
-
-
-def _fmt_vec(values: Sequence[float] | np.ndarray) -> str:
-    return "(" + ", ".join(_fmt(v) for v in values) + ")"
-
-
-def _paren(value: float) -> str:
-    """A number as a term of a sum: ``6``, or ``(-2.5)`` when negative."""
-    return f"({_fmt(value)})" if value < 0 else _fmt(value)
+    text = str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.6g}"
+    return f"({text})" if paren and v < 0 else text
 
 
 def _scalar(out: np.ndarray) -> Any:
@@ -174,22 +147,17 @@ def sigmoid(z: Any) -> Any:
 
 @dataclass(frozen=True)
 class Update:
-    """One change of the weights by Rosenblatt's rule, made after a mistake.
+    """One change of the weights by Rosenblatt's rule, made after a mistake."""
 
-    In pass ``epoch`` (from 1), example ``index`` (its row in ``X``, from 0) with 0/1 ``inputs``
-    was ``target`` but the perceptron said ``prediction``; weights and bias went from
-    ``weights_before``, ``bias_before`` to ``weights_after``, ``bias_after`` (threshold = -bias).
-    """
-
-    epoch: int
-    index: int
-    inputs: tuple[int, ...]
-    target: int
-    prediction: int
-    weights_before: tuple[float, ...]
-    bias_before: float
-    weights_after: tuple[float, ...]
-    bias_after: float
+    epoch: int  #: The pass over the data, from 1.
+    index: int  #: The example's row in ``X``, from 0.
+    inputs: tuple[int, ...]  #: The example's 0/1 inputs.
+    target: int  #: Its label.
+    prediction: int  #: What the perceptron said instead.
+    weights_before: tuple[float, ...]  #: The weights before the update.
+    bias_before: float  #: The bias (``-threshold``) before the update.
+    weights_after: tuple[float, ...]  #: The weights after the update.
+    bias_after: float  #: The bias after the update.
 
     @property
     def delta(self) -> tuple[tuple[float, ...], float]:
@@ -201,47 +169,30 @@ class Update:
         """One line: which example, the mistake, and the new weights and bias."""
         names = tuple(input_names or _default_names(len(self.inputs)))
         shown = ", ".join(f"{n}={v}" for n, v in zip(names, self.inputs, strict=True))
-        return (
-            f"epoch {self.epoch}, example {self.index} ({shown}): target {self.target}, "
-            f"said {self.prediction} -> nudge {'up' if self.target > self.prediction else 'down'}"
-            f": w = {_fmt_vec(self.weights_after)}, b = {_fmt(self.bias_after)}"
-        )
+        way = "up" if self.target > self.prediction else "down"
+        return (f"epoch {self.epoch}, example {self.index} ({shown}): target {self.target}, "
+                f"said {self.prediction} -> nudge {way}: w = {_fmt(self.weights_after)}, "
+                f"b = {_fmt(self.bias_after)}")
 
 
 @dataclass(frozen=True, eq=False)
 class FitResult:
-    """What happened while a perceptron learned: every update, epoch by epoch.
+    """What happened while a perceptron learned: every update, epoch by epoch."""
 
-    Attributes
-    ----------
-    converged, epochs_run : bool, int
-        Whether an epoch went by without a mistake; the epochs run, including that one.
-    updates, errors_per_epoch : tuple of Update, tuple of int
-        Every update, in order (:meth:`replay` re-applies them); mistakes in each epoch.
-    initial_weights, initial_bias, weights, bias : tuple of float, float
-        Weights and bias at the start and at the end.
-    learning_rate : float
-        The step size of the rule.
-    X, y, input_names : numpy.ndarray, numpy.ndarray, tuple of str
-        The examples and labels learned from, and the names of the inputs.
-    cycled, cycle_epochs : bool, (int, int) or None
-        Whether epoch ``again`` started with the weights of epoch ``first`` (``cycle_epochs =
-        (first, again)``): the rule would cycle forever, as when no line separates XOR.
-    """
-
-    converged: bool
-    epochs_run: int
-    updates: tuple[Update, ...]
-    errors_per_epoch: tuple[int, ...]
-    initial_weights: tuple[float, ...]
-    initial_bias: float
-    weights: tuple[float, ...]
-    bias: float
-    learning_rate: float
-    X: np.ndarray
-    y: np.ndarray
-    input_names: tuple[str, ...]
-    cycled: bool = False
+    converged: bool  #: Whether an epoch went by without a mistake.
+    epochs_run: int  #: The epochs run, including that last one.
+    updates: tuple[Update, ...]  #: Every update, in order (:meth:`replay` re-applies them).
+    errors_per_epoch: tuple[int, ...]  #: The mistakes made in each epoch.
+    initial_weights: tuple[float, ...]  #: The weights at the start.
+    initial_bias: float  #: The bias at the start.
+    weights: tuple[float, ...]  #: The learned weights.
+    bias: float  #: The learned bias.
+    learning_rate: float  #: The step size of the rule.
+    X: np.ndarray  #: The 0/1 examples learned from.
+    y: np.ndarray  #: Their 0/1 labels.
+    input_names: tuple[str, ...]  #: The name of each input.
+    cycled: bool = False  #: Whether earlier weights came back: the rule would cycle forever.
+    #: ``(first, again)``: epoch ``again`` started with the weights of epoch ``first``; or None.
     cycle_epochs: tuple[int, int] | None = None
 
     @property
@@ -265,11 +216,7 @@ class FitResult:
         return [(self.initial_weights, self.initial_bias), *after]
 
     def replay(self) -> Iterator[tuple[Update, np.ndarray, float]]:
-        """Re-apply the rule ``w += lr * (target - prediction) * x``, update by update.
-
-        Yields each ``(update, weights, bias)``, the weights and bias recomputed from the start:
-        they match ``update.weights_after`` and ``update.bias_after``.
-        """
+        """Re-apply the rule from the start: yield each update and the weights and bias it gives."""
         w, b = np.array(self.initial_weights), self.initial_bias
         for u in self.updates:
             delta = self.learning_rate * (u.target - u.prediction)
@@ -278,38 +225,32 @@ class FitResult:
 
     def summary(self) -> str:
         """A few lines saying how learning went, for people."""
-        n, last = len(self.updates), self.epochs_run
+        n = len(self.updates)
+        last = self.epochs_run
         if self.converged:
-            outcome = (
-                f"Converged: epoch {last} made no mistakes ({n} update{'s' * (n != 1)} in all). "
-                f"Learned w = {_fmt_vec(self.weights)}, b = {_fmt(self.bias)} "
-                f"(threshold {_fmt(-self.bias)})."
-            )
+            outcome = (f"Converged: epoch {last} made no mistakes ({n} update{'s' * (n != 1)} "
+                       f"in all). Learned w = {_fmt(self.weights)}, b = {_fmt(self.bias)} "
+                       f"(threshold {_fmt(-self.bias)}).")
         elif self.cycle_epochs:
             first, again = self.cycle_epochs
-            outcome = (
-                f"Did NOT converge: the weights at the start of epoch {again} are the same as at "
-                f"the start of epoch {first}, so the rule would repeat the same mistakes forever. "
-                "No straight line separates these examples: one perceptron cannot learn them."
-            )
+            outcome = (f"Did NOT converge: the weights at the start of epoch {again} are the same "
+                       f"as at the start of epoch {first}, so the rule would repeat the same "
+                       "mistakes forever. No straight line separates these examples: one "
+                       "perceptron cannot learn them.")
         else:
-            outcome = (
-                f"Did NOT converge in {last} epochs: epoch {last} still made "
-                f"{self.errors_per_epoch[-1]} mistake(s). Try more epochs."
-            )
-        return (
-            f"Started from w = {_fmt_vec(self.initial_weights)}, b = {_fmt(self.initial_bias)}; "
-            f"learning rate {_fmt(self.learning_rate)}.\n"
-            f"Mistakes per epoch: {', '.join(map(str, self.errors_per_epoch))}.\n{outcome}"
-        )
+            outcome = (f"Did NOT converge in {last} epochs: epoch {last} still made "
+                       f"{self.errors_per_epoch[-1]} mistake(s). Try more epochs.")
+        return (f"Started from w = {_fmt(self.initial_weights)}, b = "
+                f"{_fmt(self.initial_bias)}; learning rate {_fmt(self.learning_rate)}.\n"
+                f"Mistakes per epoch: {', '.join(map(str, self.errors_per_epoch))}.\n{outcome}")
 
 
 class Perceptron:
     """Rosenblatt's perceptron on 0/1 inputs: 1 when ``w.x > threshold``, else 0.
 
-    Methods take one example (``n_inputs`` 0/1 values or a ``{name: 0/1}`` dict; True/False
-    count as 1/0) and give a Python number, or a batch (one row per example) and give an array.
-    Bad weights, threshold or names raise :class:`PerceptronError`.
+    Methods take one example (0/1 or True/False values, or a ``{name: value}`` dict) and give a
+    number, or a table (a row per example) and give an array. Bad weights, threshold, names or
+    inputs raise :class:`PerceptronError`.
 
     Parameters
     ----------
@@ -320,21 +261,17 @@ class Perceptron:
     input_names : sequence of str, optional
         Different names, one per input. Default: ketchup, mustard, bun for 3 inputs, else x1, ...
     verdicts : (str, str), optional
-        Words for 0 and 1. Default: "not a hot dog", "hot dog" for the hot-dog inputs, else
-        "output 0", "output 1".
+        Words for 0 and 1. Default: "not a hot dog", "hot dog" (hot-dog inputs), else "output 0/1".
     """
 
-    def __init__(
-        self, weights: Sequence[float] = BOOK_WEIGHTS, threshold: float = BOOK_THRESHOLD,
-        input_names: Sequence[str] | None = None, verdicts: tuple[str, str] | None = None,
-    ) -> None:
+    def __init__(self, weights: Sequence[float] = BOOK_WEIGHTS, threshold: float = BOOK_THRESHOLD,
+                 input_names: Sequence[str] | None = None,
+                 verdicts: tuple[str, str] | None = None) -> None:
         if input_names is None:
             input_names = _default_names(_weights(weights).size)
         if isinstance(input_names, str) or len(set(input_names)) != len(input_names):
-            raise PerceptronError(
-                f"input_names must be a list of different names, got {input_names!r}. "
-                "Give e.g. ('ketchup', 'mustard', 'bun')."
-            )
+            raise PerceptronError("input_names must be a list of different names, got "
+                                  f"{input_names!r}. Give e.g. ('ketchup', 'mustard', 'bun').")
         self._names = tuple(map(str, input_names))
         self._weights = _weights(weights, self._names)
         self._threshold = _number(threshold, "The threshold")
@@ -377,7 +314,7 @@ class Perceptron:
         return self._verdicts
 
     def __repr__(self) -> str:
-        w, t = _fmt_vec(self._weights), _fmt(self._threshold)
+        w, t = _fmt(self._weights), _fmt(self._threshold)
         return f"Perceptron(weights={w}, threshold={t}, input_names={self._names!r})"
 
     def check_inputs(self, x: Any) -> np.ndarray:
@@ -410,40 +347,40 @@ class Perceptron:
         if x.ndim != 1:
             raise PerceptronError("explain() walks through one example at a time; give one list.")
         products = x * self._weights
-        total, t, b = float(products.sum()), self._threshold, self.bias
+        total = float(products.sum())
+        t, b = self._threshold, self.bias
         ws, ps = [_fmt(w) for w in self._weights], [_fmt(p) for p in products]
         wide = [max(map(len, column)) for column in (self._names, ws, ps)]
         lines = ["Each input times its weight:"] + [
             f"  {name:<{wide[0]}} = {xi}  x  weight {w:>{wide[1]}}  =  {p:>{wide[2]}}"
-            for name, xi, w, p in zip(self._names, x, ws, ps, strict=True)
-        ]
+            for name, xi, w, p in zip(self._names, x, ws, ps, strict=True)]
         s, ts = _fmt(total), _fmt(t)
-        lines.append(f"Weighted sum: w.x = {' + '.join(map(_paren, products))} = {s}")
+        terms = " + ".join(_fmt(p, paren=True) for p in products)
+        lines.append(f"Weighted sum: w.x = {terms} = {s}")
         if total > t:
             cmp = f"{s} > {ts} (the threshold)"
         elif total == t:
             cmp = f"{s} equals the threshold {ts}, which is not enough (it must be greater)"
         else:
             cmp = f"{s} is not greater than the threshold {ts}"
-        out, z = int(total > t), total + b
+        out = int(total > t)
+        z = total + b
         lines.append(f"Threshold form: {cmp}, so the output is {out}: {self._verdicts[out]}.")
         zcmp = f"{_fmt(z)} > 0" if z > 0 else f"{_fmt(z)} is not greater than 0"
-        lines.append(
-            f"Bias form: b = -threshold = {_fmt(b)}, z = w.x + b = {s} + {_paren(b)} = "
-            f"{_fmt(z)}; {zcmp}, so the output is {out}: {self._verdicts[out]}."
-        )
+        lines.append(f"Bias form: b = -threshold = {_fmt(b)}, z = w.x + b = {s} + "
+                     f"{_fmt(b, paren=True)} = {_fmt(z)}; {zcmp}, so the output is {out}: "
+                     f"{self._verdicts[out]}.")
         return "\n".join(lines)
 
-    def fit(
-        self, X: Any, y: Any, *, learning_rate: float = 1.0, epochs: int = 100,
-        seed: int | None = None, initial_weights: Sequence[float] | None = None,
-        initial_bias: float | None = None, shuffle: bool = False, stop_on_cycle: bool = True,
-    ) -> FitResult:
-        """Learn weights and threshold with Rosenblatt's perceptron rule.
+    def fit(self, X: Any, y: Any, *, learning_rate: float = 1.0, epochs: int = 100,
+            seed: int | None = None, initial_weights: Sequence[float] | None = None,
+            initial_bias: float | None = None, shuffle: bool = False,
+            stop_on_cycle: bool = True) -> FitResult:
+        """Learn new weights and threshold by Rosenblatt's rule; return the :class:`FitResult`.
 
         After each mistake, ``w += learning_rate * (y - yhat) * x`` and ``b += learning_rate *
-        (y - yhat)``. Stops after an epoch without mistakes, after ``epochs``, or when the weights
-        repeat (see ``stop_on_cycle``). The learned weights replace this perceptron's.
+        (y - yhat)``; the learned weights replace this perceptron's. Learning stops after an epoch
+        without mistakes, after ``epochs``, or when an epoch starts with an earlier epoch's weights.
 
         Parameters
         ----------
@@ -456,32 +393,24 @@ class Perceptron:
         initial_weights, initial_bias : sequence of float, float, optional
             Start from these instead (default: zeros, or random with ``seed``).
         shuffle, stop_on_cycle : bool
-            Visit the examples in a new random order each epoch; stop when an epoch starts with
-            an earlier epoch's weights (the rule would cycle forever; never when shuffling).
-
-        Returns
-        -------
-        FitResult
+            Shuffle the examples every epoch; stop on a cycle (never when shuffling).
         """
         rows, single = _examples(X, self._names, "examples")
         if single or len(rows) == 0:
-            raise PerceptronError(
-                "fit() needs a table of examples, one row each, e.g. [[1, 1, 0], [0, 1, 0]]; "
-                f"got {'a single example' if single else 'no examples'}."
-            )
+            got = "a single example" if single else "no examples"
+            raise PerceptronError("fit() needs a table of examples, one row each, e.g. "
+                                  f"[[1, 1, 0], [0, 1, 0]]; got {got}.")
         labels = _labels(y, len(rows))
         lr = _number(learning_rate, "learning_rate", positive=True)
         epochs = _number(epochs, "epochs", whole=True, low=1)
         if seed is not None:
             seed = _number(seed, "seed", whole=True, low=0)
         rng = np.random.default_rng(seed)
-        randomly = seed is not None and initial_weights is None
-        w = np.round(rng.uniform(-1, 1, self.n_inputs), 2) if randomly else np.zeros(self.n_inputs)
-        if initial_weights is not None:
-            w = _weights(initial_weights, self._names)
-        b = float(np.round(rng.uniform(-1, 1), 2)) if randomly else 0.0
-        if initial_bias is not None:
-            b = _number(initial_bias, "initial_bias")
+        start = np.zeros(self.n_inputs + 1)  # the weights, then the bias
+        if seed is not None and initial_weights is None:
+            start = np.round(rng.uniform(-1, 1, self.n_inputs + 1), 2)
+        w = start[:-1] if initial_weights is None else _weights(initial_weights, self._names)
+        b = float(start[-1]) if initial_bias is None else _number(initial_bias, "initial_bias")
         w0, b0 = tuple(w.tolist()), b
         updates: list[Update] = []
         errors_per_epoch: list[int] = []
@@ -495,12 +424,10 @@ class Perceptron:
                     continue
                 delta = lr * (target - prediction)
                 w_new, b_new = w + delta * rows[i], b + delta
-                updates.append(Update(
-                    epoch=epoch, index=int(i), inputs=tuple(rows[i].tolist()), target=target,
-                    prediction=prediction, weights_before=tuple(w.tolist()), bias_before=b,
-                    weights_after=tuple(w_new.tolist()), bias_after=b_new,
-                ))
-                w, b, errors = w_new, b_new, errors + 1
+                updates.append(Update(epoch, int(i), tuple(rows[i].tolist()), target, prediction,
+                                      tuple(w.tolist()), b, tuple(w_new.tolist()), b_new))
+                w, b = w_new, b_new
+                errors += 1
             errors_per_epoch.append(errors)
             state = tuple(np.round([*w, b], 9))
             if errors and stop_on_cycle and not shuffle and state in seen:
@@ -509,21 +436,18 @@ class Perceptron:
                 break
             seen[state] = epoch + 1
         self._weights, self._threshold = w, -b
-        return FitResult(
-            converged=not errors, epochs_run=epoch, updates=tuple(updates),
-            errors_per_epoch=tuple(errors_per_epoch), initial_weights=w0, initial_bias=b0,
-            weights=tuple(w.tolist()), bias=b, learning_rate=lr, X=rows, y=labels,
-            input_names=self._names, cycled=cycle is not None, cycle_epochs=cycle,
-        )
+        return FitResult(converged=not errors, epochs_run=epoch, updates=tuple(updates),
+                         errors_per_epoch=tuple(errors_per_epoch), initial_weights=w0,
+                         initial_bias=b0, weights=tuple(w.tolist()), bias=b, learning_rate=lr,
+                         X=rows, y=labels, input_names=self._names, cycled=cycle is not None,
+                         cycle_epochs=cycle)
 
 
-def train_perceptron(
-    X: Any, y: Any, *, input_names: Sequence[str] | None = None, **options: Any
-) -> FitResult:
+def train_perceptron(X: Any, y: Any, *, input_names: Sequence[str] | None = None,
+                     **options: Any) -> FitResult:
     """Make a perceptron as wide as the 0/1 examples ``X`` and :meth:`~Perceptron.fit` it to ``y``.
 
-    ``input_names``: as for :class:`Perceptron`; ``options``: those of :meth:`Perceptron.fit`.
-    The learned perceptron is ``result.perceptron``.
+    ``input_names`` as for :class:`Perceptron`, ``options`` as for :meth:`Perceptron.fit`.
     """
     return Perceptron(np.zeros(_width(X)), 0.0, input_names).fit(X, y, **options)
 
@@ -531,31 +455,26 @@ def train_perceptron(
 def hotdog_truth_table(perceptron: Perceptron | None = None) -> tuple[np.ndarray, np.ndarray]:
     """All 8 ketchup/mustard/bun combinations, ``uint8`` ``(8, 3)``, and their 0/1 labels.
 
-    Rows in counting order ``000, ..., 111``, labelled by the book's perceptron ("ketchup, or
-    mustard with a bun"), or by ``perceptron`` (3 inputs) if given.
+    Rows count ``000, ..., 111``; ``perceptron`` (default: the book's) gives the labels.
     """
-    X, y = hotdog.truth_table()
+    X, y = truth_table()
     return X, y if perceptron is None else np.asarray(perceptron.predict(X), dtype=np.uint8)
 
 
-def make_hotdog_data(
-    n: int = 200, *, noise: float = 0.1, seed: int | None = 0, perceptron: Perceptron | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def make_hotdog_data(n: int = 200, *, noise: float = 0.1, seed: int | None = 0,
+                     perceptron: Perceptron | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A larger, noisier hot-dog data set: ``X`` ``(n, 3)`` and ``y`` ``(n,)``, both ``uint8``.
-
-    Random 0/1 inputs labelled by the book's perceptron; then ``round(noise * n)`` random labels
-    are flipped, so with ``noise > 0`` the perceptron rule usually does not converge.
 
     Parameters
     ----------
     n : int
         Number of examples (>= 1).
     noise : float
-        Fraction of labels to flip, from 0 to 0.5.
+        Fraction of labels to flip (``round(noise * n)`` of them), from 0 to 0.5.
     seed : int, optional
         Random seed; the same seed gives the same data.
     perceptron : Perceptron, optional
-        A 3-input perceptron to label with instead of the book's.
+        The 3-input perceptron that labels the random inputs; default: the book's.
     """
     n = _number(n, "n", whole=True, low=1)
     noise = _number(noise, "noise (the fraction of labels to flip)", low=0, high=0.5)
@@ -568,10 +487,7 @@ def make_hotdog_data(
 
 
 def xor_data() -> tuple[np.ndarray, np.ndarray]:
-    """XOR, 1 when exactly one of two inputs is 1: ``X`` 00, 01, 10, 11 and ``y`` 0, 1, 1, 0.
-
-    No straight line separates it, so no single perceptron can learn it (Minsky, Papert 1969).
-    """
+    """XOR, 1 when exactly one of two inputs is 1: ``X`` 00, 01, 10, 11 and ``y`` 0, 1, 1, 0."""
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.uint8)
     return X, np.array([0, 1, 1, 0], dtype=np.uint8)
 
@@ -579,8 +495,7 @@ def xor_data() -> tuple[np.ndarray, np.ndarray]:
 def is_linearly_separable(X: Any, y: Any, *, max_epochs: int = 10_000) -> bool:
     """Whether one perceptron can classify the 0/1 examples ``X`` with labels ``y`` perfectly.
 
-    Runs the perceptron rule until an epoch has no mistakes (separable) or the weights of an
-    earlier epoch come back (not); ``max_epochs`` is a safety limit.
+    Runs the rule until an epoch has no mistakes or old weights return; ``max_epochs`` caps it.
     """
     result = train_perceptron(X, y, epochs=max_epochs)
     if not (result.converged or result.cycled):  # pragma: no cover
@@ -588,9 +503,8 @@ def is_linearly_separable(X: Any, y: Any, *, max_epochs: int = 10_000) -> bool:
     return result.converged
 
 
-def format_table(
-    perceptron: Perceptron | None = None, X: Any = None, y: Any = None, *, show_sigmoid: bool = True
-) -> str:
+def format_table(perceptron: Perceptron | None = None, X: Any = None, y: Any = None, *,
+                 show_sigmoid: bool = True) -> str:
     """A text table of inputs, ``w.x``, ``z``, the step's and the sigmoid's outputs and targets.
 
     Parameters
@@ -622,9 +536,7 @@ def format_table(
 
 
 class SigmoidNeuron:
-    """A neuron with the perceptron's weights and bias but a smooth output, ``sigmoid(w.x + b)``.
-
-    Its inputs may be any finite numbers, not only 0/1.
+    """A perceptron's weights and bias with a smooth output, ``sigmoid(w.x + b)``, on any numbers.
 
     Parameters
     ----------
@@ -634,10 +546,8 @@ class SigmoidNeuron:
         As for :class:`Perceptron`.
     """
 
-    def __init__(
-        self, weights: Sequence[float] = BOOK_WEIGHTS, bias: float = -BOOK_THRESHOLD,
-        input_names: Sequence[str] | None = None,
-    ) -> None:
+    def __init__(self, weights: Sequence[float] = BOOK_WEIGHTS, bias: float = -BOOK_THRESHOLD,
+                 input_names: Sequence[str] | None = None) -> None:
         self._p = Perceptron(weights, -_number(bias, "The bias"), input_names)  # its checks
 
     @classmethod
@@ -661,7 +571,7 @@ class SigmoidNeuron:
         return self._p.input_names
 
     def __repr__(self) -> str:
-        w, b = _fmt_vec(self.weights), _fmt(self.bias)
+        w, b = _fmt(self.weights), _fmt(self.bias)
         return f"SigmoidNeuron(weights={w}, bias={b}, input_names={self.input_names!r})"
 
     def z(self, x: Any) -> Any:
@@ -685,20 +595,15 @@ class SigmoidNeuron:
         z = self.z(inputs)
         if not isinstance(z, float):
             raise PerceptronError("explain() takes one example at a time.")
-        return (
-            f"z = w.x + b = {_fmt(z)}. The perceptron's step outputs {int(z > 0)}; the sigmoid "
-            f"neuron outputs sigmoid({_fmt(z)}) = 1 / (1 + e^({_fmt(-z)})) = {sigmoid(z):.4f}."
-        )
+        return (f"z = w.x + b = {_fmt(z)}. The perceptron's step outputs {int(z > 0)}; the "
+                f"sigmoid neuron outputs sigmoid({_fmt(z)}) = 1 / (1 + e^({_fmt(-z)})) = "
+                f"{sigmoid(z):.4f}.")
 
 
-def keras_neuron(
-    weights: Sequence[float] | None = BOOK_WEIGHTS, bias: float | None = -BOOK_THRESHOLD, *,
-    n_inputs: int | None = None, seed: int | None = None, learning_rate: float = 0.1,
-) -> Any:
+def keras_neuron(weights: Sequence[float] | None = BOOK_WEIGHTS,
+                 bias: float | None = -BOOK_THRESHOLD, *, n_inputs: int | None = None,
+                 seed: int | None = None, learning_rate: float = 0.1) -> Any:
     """The sigmoid neuron as a one-unit Keras model, compiled with Adam and binary cross-entropy.
-
-    A ``Dense(1, activation="sigmoid")`` layer: ``model.predict(X)`` equals
-    ``SigmoidNeuron(weights, bias).output(X)``.
 
     Parameters
     ----------
@@ -710,33 +615,28 @@ def keras_neuron(
         Seed Keras's random numbers first, for a reproducible random start.
     learning_rate : float
         Adam's learning rate for training.
-
-    Returns
-    -------
-    keras.Model
     """
     lr = _number(learning_rate, "learning_rate", positive=True)
     n = _number(3 if n_inputs is None else n_inputs, "n_inputs", whole=True, low=1)
     if weights is not None:
         w = _weights(weights, None if n_inputs is None else _default_names(n))
-        n, b = w.size, 0.0 if bias is None else _number(bias, "The bias")
+        n = w.size
+        b = 0.0 if bias is None else _number(bias, "The bias")
     keras = import_keras()
     seed_everything(seed)
-    model = keras.Sequential(
-        [keras.Input((n,)), keras.layers.Dense(1, activation="sigmoid", name="neuron")],
-        name="sigmoid_neuron",
-    )
+    layers = [keras.Input((n,)), keras.layers.Dense(1, activation="sigmoid", name="neuron")]
+    model = keras.Sequential(layers, name="sigmoid_neuron")
     if weights is not None:
         model.layers[-1].set_weights([w.reshape(n, 1).astype("float32"), np.array([b], "float32")])
     model.compile(keras.optimizers.Adam(lr), loss="binary_crossentropy", metrics=["accuracy"])
     return model
 
 
-def train_keras_neuron(
-    X: Any = None, y: Any = None, *, epochs: int = 300, seed: int | None = 0,
-    learning_rate: float = 0.1, verbose: int = 0,
-) -> tuple[Any, float]:
-    """Train a one-unit sigmoid Keras model (:func:`keras_neuron`) by gradient descent.
+def train_keras_neuron(X: Any = None, y: Any = None, *, epochs: int = 300, seed: int | None = 0,
+                       learning_rate: float = 0.1, verbose: int = 0) -> tuple[Any, float]:
+    """Train :func:`keras_neuron` by gradient descent; return the model and its accuracy on ``X``.
+
+    An output above 0.5 counts as 1.
 
     Parameters
     ----------
@@ -748,11 +648,6 @@ def train_keras_neuron(
         As for :func:`keras_neuron`: the random start's seed and Adam's learning rate.
     verbose : int
         Keras's ``verbose`` for ``fit`` (0: silent).
-
-    Returns
-    -------
-    (keras.Model, float)
-        The trained model and its accuracy on ``X`` (output > 0.5 counts as 1).
     """
     if (X is None) != (y is None):
         raise PerceptronError("Give both X and y, or neither (for the hot-dog truth table).")

@@ -38,10 +38,7 @@ def draw_into_run(result: TrainResult, folder: Path) -> None:
 def write_run_figures(
     result: TrainResult, folder: str | Path, seed: int = 0, cli: bool = False
 ) -> list[Path]:
-    """Draw a run's figures as PNGs in ``folder`` and return their paths.
-
-    Writes ``learning_curves.png``, ``confusion_matrix.png``, ``sample_predictions.png`` and
-    ``worst_mistakes.png``, plus ``weights.png`` for the single-layer ``linear`` brain.
+    """Draw a run's figures (see :doc:`/quickstart`) as PNGs in ``folder``; return their paths.
 
     Parameters
     ----------

@@ -1,13 +1,9 @@
-"""Run folders on disk: checked before training, claimed atomically, never left half-written.
-
-A run folder holds :data:`BRAINKIT_FILES`; the user's own files beside them are kept. Concurrent
-``brainkit train`` runs claim different folders, a run is written under a hidden name and renamed
-into place, and what a killed save leaves is finished or undone by the next (:doc:`/guarantees`).
-"""
+"""Run folders: checked before training, claimed atomically, written whole (:doc:`/guarantees`)."""
 
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import secrets
 import shutil
@@ -73,13 +69,6 @@ def write_error(target: Path, exc: OSError, cli: bool = False) -> RunError:
     return RunError(f"Cannot write the run {target}: {reason}. To fix it, {fix}.")
 
 
-def _pathconf(folder: Path, key: str, default: int) -> int:
-    """A limit of the file system of ``folder`` (``os.pathconf``), or ``default``."""
-    with suppress(AttributeError, OSError, ValueError):
-        return int(os.pathconf(folder, key))
-    return default
-
-
 def _marker_owner(folder: Path) -> tuple[int, str] | None:
     """The ``(pid, host tag)`` that claimed ``folder`` for a run being trained, if any."""
     try:
@@ -87,7 +76,7 @@ def _marker_owner(folder: Path) -> tuple[int, str] | None:
     except (OSError, ValueError):
         return None
     pid, _, tag = text.strip().partition(" ")
-    return (int(pid) if pid.isascii() and pid.isdigit() else 0), tag  # 0: a marker cut short, or being written
+    return (int(pid) if pid.isascii() and pid.isdigit() else 0), tag  # 0: a partial marker
 
 
 def _claim_is_dead(folder: Path, owner: tuple[int, str]) -> bool:
@@ -125,10 +114,10 @@ def _live_claim(folder: Path) -> tuple[int, str] | None:
 def check_run_folder(
     path: str | os.PathLike[str], overwrite: bool = False, *, cli: bool = False
 ) -> Path:
-    """Check that a run can be saved to ``path``, before any training is spent on it.
+    """Check that a run can be saved to ``path`` before training; return it as a Path.
 
-    Refuses a file, a name too long, a folder that cannot be written, and a folder that is
-    neither missing nor empty unless it holds a run and ``overwrite`` is given.
+    Raises :class:`RunError`, naming the fix, for a file, a name too long, a folder that cannot be
+    written, and a folder neither missing nor empty unless it holds a run and ``overwrite`` is set.
 
     Parameters
     ----------
@@ -138,29 +127,15 @@ def check_run_folder(
         Whether an existing run may be replaced.
     cli : bool
         Word the messages for ``brainkit train`` (``--out``, ``--overwrite``).
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-
-    Raises
-    ------
-    RunError
-        The message names the problem and the fix.
     """
     target = Path(path)
     other = "choose another --out" if cli else "choose another folder"
     absolute = Path(os.path.abspath(target))
-    existing, missing = absolute, []
+    existing = absolute
     while not os.path.lexists(existing) and existing != existing.parent:
-        missing.append(existing.name)
         existing = existing.parent
-    cwd = Path(os.path.abspath(os.curdir))
-    if absolute == cwd or absolute in cwd.parents:
-        raise RunError(
-            f"{target} is the current folder or holds it; name a new folder for the run ({other})."
-        )
+    if absolute == Path.cwd() or absolute in Path.cwd().parents:
+        raise RunError(f"{target} is the current folder or holds it; name a new folder ({other}).")
     if not existing.is_dir():
         if existing == absolute:
             raise RunError(f"{target} is a file, not a run folder; {other}.")
@@ -168,9 +143,12 @@ def check_run_folder(
             f"{existing} is a file, not a folder, so the run folder {target} cannot be made "
             f"inside it; {other}."
         )
-    name_max = _pathconf(existing, "PC_NAME_MAX", 255)
-    path_max = _pathconf(existing, "PC_PATH_MAX", 4096)
-    for part in missing[1:]:
+    try:
+        name_max = os.pathconf(existing, "PC_NAME_MAX")
+        path_max = os.pathconf(existing, "PC_PATH_MAX")
+    except (AttributeError, OSError, ValueError):  # no os.pathconf (Windows): the usual limits
+        name_max, path_max = 255, 4096
+    for part in absolute.relative_to(existing).parts[:-1]:  # the folders to make above the run
         if len(os.fsencode(part)) > name_max:
             raise RunError(
                 f"The folder name {part[:40]}... is {len(os.fsencode(part))} bytes long; this file "
@@ -224,10 +202,10 @@ def reserve_run_folder(
     path: str | os.PathLike[str], overwrite: bool = False, *, pick_free: bool = False,
     cli: bool = False,
 ) -> Iterator[Path]:
-    """Check and claim a run folder for a run about to be trained; release it if none is saved.
+    """Check and claim a run folder to train into; yield it, and release it if no run is saved.
 
-    A missing folder is created with a hidden marker naming this process, so another ``brainkit
-    train`` cannot pick it; on leaving the block, a folder still holding no run is removed.
+    A missing folder is made with a hidden marker naming this process, so no other run takes it.
+    Pass the folder yielded to :meth:`TrainResult.save`.
 
     Parameters
     ----------
@@ -239,27 +217,21 @@ def reserve_run_folder(
         If ``path`` is taken, claim ``path-2``, ``path-3``, ... instead.
     cli : bool
         Word the messages for ``brainkit train``.
-
-    Yields
-    ------
-    pathlib.Path
-        The folder claimed (to pass to :meth:`TrainResult.save`).
     """
     base = Path(path)
     _sweep_run_leftovers(base.parent)
-    n = 1
     made: list[Path] | None = None
     with _folder_lock(base.parent):  # brainkit processes claim one at a time in a folder
-        while made is None:
+        for n in itertools.count(1):
             candidate = base if n == 1 else base.with_name(f"{base.name}-{n}")
-            n += 1
             if pick_free and os.path.lexists(candidate) and not _is_claimable(candidate):
                 continue
             check_run_folder(candidate, overwrite=overwrite and not pick_free, cli=cli)
             if overwrite and not pick_free and (candidate / RUN_FILE).is_file():
                 break  # an existing run to replace: nothing to claim
-            made = _claim(candidate)
-            if made is None and not pick_free:
+            if (made := _claim(candidate)) is not None:
+                break
+            if not pick_free:
                 raise RunError(
                     f"{candidate} was taken by another process meanwhile; "
                     f"{'choose another --out' if cli else 'choose another folder'}."
@@ -287,33 +259,24 @@ def _no_interrupt() -> Iterator[None]:
 
 @contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
-    """Hold a ``flock`` on ``folder`` or its nearest existing ancestor, if possible.
-
-    Without it (Windows, some network file systems) claims still never collide (:func:`_claim`).
-    """
+    """Hold a ``flock`` on ``folder`` or its nearest existing ancestor, if possible."""
     where = Path(os.path.abspath(folder))
     while not where.exists() and where != where.parent:
         where = where.parent
-    try:
+    fd = None
+    with suppress(ImportError, OSError):  # Windows, or nothing to lock
         import fcntl
         fd = os.open(where, os.O_RDONLY)
-    except (ImportError, OSError):  # Windows, or nothing to lock
-        yield
-        return
+        fcntl.flock(fd, fcntl.LOCK_EX)
     try:
-        with suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        os.close(fd)  # releases the lock
+        if fd is not None:
+            os.close(fd)  # releases the lock
 
 
 def _claim(folder: Path) -> list[Path] | None:
-    """Claim ``folder`` with a marker; return the folders made for it, or None if taken.
-
-    A missing folder is made under a hidden name with its marker inside, then renamed; a
-    dead writer's claim is first renamed away, which only one process can do.
-    """
+    """Claim ``folder`` with a marker; return the folders made for it, or None if taken."""
     made: list[Path] = []
     absolute = Path(os.path.abspath(folder))
     try:
@@ -346,11 +309,10 @@ def _claim(folder: Path) -> list[Path] | None:
 
 def _write_marker(folder: Path) -> bool:
     try:
-        fd = os.open(folder / WRITING_MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with open(folder / WRITING_MARKER, "x") as fh:
+            fh.write(f"{os.getpid()} {host_tag()}\n")
     except FileExistsError:
         return False
-    with os.fdopen(fd, "w") as fh:
-        fh.write(f"{os.getpid()} {host_tag()}\n")
     return True
 
 
@@ -417,18 +379,15 @@ def _swap_in(staging: Path, target: Path, overwrite: bool) -> None:
 def _restore_user_files(old: Path, target: Path) -> None:
     """Move the user's files from replaced run ``old`` to ``target``; drop ``old`` if all moved."""
     try:
-        entries = list(os.scandir(old))
+        names = set(os.listdir(old)) - BRAINKIT_FILES - {WRITING_MARKER}
     except OSError:
         return
     moved_all = True
-    for entry in entries:
-        if entry.name in BRAINKIT_FILES or entry.name == WRITING_MARKER:
-            continue
-        dest = target / entry.name
+    for name in names:
         try:
-            if os.path.lexists(dest):  # never over a file of the new run
-                raise FileExistsError(dest)
-            os.rename(entry.path, dest)
+            if os.path.lexists(target / name):  # never over a file of the new run
+                raise FileExistsError(target / name)
+            os.rename(old / name, target / name)
         except OSError:
             moved_all = False
     if moved_all:
@@ -436,22 +395,17 @@ def _restore_user_files(old: Path, target: Path) -> None:
 
 
 def _sweep_run_leftovers(folder: Path) -> None:
-    """Finish or undo what saves killed in ``folder`` left (only those whose writer is gone).
-
-    ``.NAME...new``: an unfinished run, removed. ``.NAME...old``: the run a killed save was
-    replacing, put back if no run took its place, else its user's files move into the new run.
-    """
+    """Undo or finish what saves killed in ``folder`` left, if their writer is gone."""
     for entry in stale_temps(folder, directories=True):
-        path = Path(entry.path)
         if entry.name.endswith(".new"):
-            shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(entry.path, ignore_errors=True)
         elif entry.name.endswith(".old"):
-            target = path.with_name(entry.name[1 : entry.name.rindex(".~bk-")])
+            target = Path(folder) / entry.name[1 : entry.name.rindex(".~bk-")]
             with suppress(OSError):
                 if not os.path.lexists(target):
-                    os.rename(path, target)  # killed between its two renames: the old run is back
+                    os.rename(entry.path, target)  # killed between its renames: the old run is back
                 elif target.is_dir():
-                    _restore_user_files(path, target)
+                    _restore_user_files(Path(entry.path), target)
 
 
 def unfinished_run(folder: Path) -> str | None:
@@ -474,20 +428,15 @@ def write_run_folder(
 ) -> None:
     """Write a run folder atomically: ``fill(folder)`` writes the files into a hidden copy.
 
-    The folder is checked (:func:`check_run_folder`) and the filled copy replaces ``path`` in one
-    rename (with ``overwrite``, the user's own files in the old run move into the new one). An
-    ``OSError`` while filling becomes a :class:`RunError`; on any failure the copy is removed.
+    ``path`` is checked first (:func:`check_run_folder`); with ``overwrite``, the user's own files
+    move from the old run to the new. An ``OSError`` while filling becomes a :class:`RunError`.
     """
     target = Path(os.path.abspath(check_run_folder(path, overwrite=overwrite)))
     _sweep_run_leftovers(target.parent)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / _side_name(target.name, "new")
-        os.mkdir(staging, public_mode(directory=True))
-    except OSError as exc:
-        raise write_error(target, exc) from exc
+    staging = target.parent / _side_name(target.name, "new")
     try:
         try:
+            os.makedirs(staging, public_mode(directory=True))
             fill(staging)
         except OSError as exc:
             raise write_error(target, exc) from exc

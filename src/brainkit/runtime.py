@@ -1,8 +1,4 @@
-"""Choose the Keras backend, import Keras lazily, seed, and report devices.
-
-Keras reads its backend once, when first imported: :func:`use_backend` (or ``brainkit --backend``)
-wins, then ``KERAS_BACKEND``, then the first installed of ``jax``, ``torch``, ``tensorflow``.
-"""
+"""Choose the Keras backend, import Keras lazily, seed, and report devices."""
 
 from __future__ import annotations
 
@@ -33,25 +29,16 @@ __all__ = [
 
 #: Backends brainkit supports, in order of preference.
 BACKENDS: tuple[str, ...] = ("jax", "torch", "tensorflow")
-
-# Distributions that provide each backend's importable module.
 _DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "jax": ("jax",), "torch": ("torch",),
     "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly"),
 }
-
 _ALIASES = {"pytorch": "torch", "tf": "tensorflow"}
-
 _explicit_backend: str | None = None
 
 
 class BackendError(BrainkitError, RuntimeError):
     """A Keras backend was asked for that cannot be used, with the fix in the message."""
-
-
-def install_hint(backend: str) -> str:
-    """Return the exact ``pip install`` line that provides ``backend``."""
-    return f'pip install "brainkit[{backend}]"'
 
 
 def _normalise(name: str) -> str:
@@ -62,41 +49,26 @@ def _normalise(name: str) -> str:
     return key
 
 
-def _version(dist: str) -> str | None:
-    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-        return importlib.metadata.version(dist)
-    return None
-
-
 def _distribution_installed(backend: str) -> bool:
-    return any(_version(dist) is not None for dist in _DISTRIBUTIONS[backend])
+    for dist in _DISTRIBUTIONS[backend]:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return bool(importlib.metadata.version(dist))
+    return False
 
 
 def shadowing_folder(module: str, cwd: str | os.PathLike[str] | None = None) -> Path | None:
-    """Return the folder or file in ``cwd`` that Python would import instead of ``module``.
-
-    A folder named ``jax`` in the current directory (first on ``sys.path`` in the REPL and
-    notebooks) makes Keras fail with an obscure error.
-    """
+    """Return the folder or file in ``cwd`` that Python would import instead of ``module``."""
     here = Path(cwd) if cwd is not None else Path.cwd()
-    folder, file = here / module, here / f"{module}.py"
-    if not (folder.is_dir() or file.is_file()):
+    try:
+        spec = importlib.util.find_spec(module)  # a loaded module's own spec
+    except (ImportError, ValueError):  # ValueError: loaded without a spec
         return None
-    if not any(Path(e or ".").resolve() == here.resolve() for e in sys.path if isinstance(e, str)):
-        return None
-    if module in sys.modules:
-        loaded = sys.modules[module]
-        paths = [getattr(loaded, "__file__", None), *(getattr(loaded, "__path__", []) or [])]
-    elif (spec := importlib.util.find_spec(module)) is not None:
-        paths = [spec.origin, *(spec.submodule_search_locations or [])]
-    else:
-        return None
-    inside = folder.resolve()
-    for p in filter(None, paths):
-        with contextlib.suppress(OSError):
-            resolved = Path(p).resolve()
-            if resolved == inside or inside in resolved.parents:
-                return folder if folder.is_dir() else file
+    paths = (spec.origin, *(spec.submodule_search_locations or [])) if spec else ()
+    found = [Path(p).resolve() for p in paths if p]
+    for shadow in (here / module, here / f"{module}.py"):
+        inside = shadow.resolve()
+        if any(p == inside or inside in p.parents for p in found):
+            return shadow
     return None
 
 
@@ -113,22 +85,15 @@ def _keras_loaded_backend() -> str | None:
 
 
 def resolve_backend(explicit: str | None = None) -> str:
-    """Decide which backend to use, without importing it.
+    """Return the backend to use, one of :data:`BACKENDS`, without importing it.
+
+    ``explicit`` wins, then :func:`use_backend`'s, ``KERAS_BACKEND``, a loaded Keras's, the first
+    installed. Raises :class:`BackendError` if that is unknown or not installed, or none is.
 
     Parameters
     ----------
     explicit : str, optional
         A backend asked for by name; it wins over everything else.
-
-    Returns
-    -------
-    str
-        One of :data:`BACKENDS`.
-
-    Raises
-    ------
-    BackendError
-        If the backend is unknown or not installed, or none is installed.
     """
     if explicit is not None:
         name, why = _normalise(explicit), "asked for"
@@ -142,37 +107,29 @@ def resolve_backend(explicit: str | None = None) -> str:
         return installed[0]
     else:
         raise BackendError(
-            "No Keras backend is installed. Install one, for example: "
-            f"{install_hint('jax')} (recommended on a CPU), {install_hint('torch')} "
-            f"or {install_hint('tensorflow')}."
+            'No Keras backend is installed. Install one, for example: pip install "brainkit[jax]" '
+            '(recommended on a CPU), pip install "brainkit[torch]" or '
+            'pip install "brainkit[tensorflow]".'
         )
     if not _distribution_installed(name):
         others = [b for b in available_backends() if b != name]
         alt = f" Installed instead: {', '.join(others)}." if others else ""
         raise BackendError(
             f"The Keras backend {name!r} ({why}) is not installed. Install it with: "
-            f"{install_hint(name)}.{alt}"
+            f'pip install "brainkit[{name}]".{alt}'
         )
     return name
 
 
 def use_backend(name: str) -> str:
-    """Choose the Keras backend for this process, before Keras is first imported.
+    """Choose the Keras backend for this process, before Keras is imported; return its name.
+
+    Raises :class:`BackendError` if it is unknown or not installed, or Keras runs on another.
 
     Parameters
     ----------
     name : {"jax", "torch", "tensorflow"}
         The backend; ``"pytorch"`` and ``"tf"`` are accepted aliases.
-
-    Returns
-    -------
-    str
-        The normalised backend name.
-
-    Raises
-    ------
-    BackendError
-        If the backend is unknown or not installed, or Keras already runs on another.
     """
     global _explicit_backend
     backend = resolve_backend(name)
@@ -195,17 +152,12 @@ def current_backend() -> str:
 
 
 def import_keras(backend: str | None = None) -> Any:
-    """Import and return Keras, configured for the chosen backend.
+    """Import and return the ``keras`` module, configured for the chosen backend.
 
     Parameters
     ----------
     backend : str, optional
         Backend to use; defaults to :func:`resolve_backend`'s choice.
-
-    Returns
-    -------
-    module
-        The ``keras`` module.
     """
     loaded = _keras_loaded_backend()
     if loaded is not None and backend is None:
@@ -221,7 +173,8 @@ def import_keras(backend: str | None = None) -> Any:
                     "or run brainkit from another directory."
                 )
         os.environ["KERAS_BACKEND"] = name
-        _quiet_backend_logs(name)
+        if name == "tensorflow":
+            _import_tensorflow_quietly()
     import keras
     if loaded is None and name == "jax":
         enable_compile_cache()
@@ -251,26 +204,16 @@ def cache_root() -> Path:
 
 
 def enable_compile_cache() -> str | None:
-    """Keep JAX's compiled programs on disk so that the next run skips compiling.
+    """Keep JAX's compiled programs on disk; return the folder, or None if off or unusable.
 
-    :func:`import_keras` calls this on JAX. Unless JAX has a cache folder already, it keeps every
-    program in ``<cache_root()>/compiled/jax``, which may be deleted at any time; entries truncated
-    by a killed run are removed. ``BRAINKIT_COMPILE_CACHE=0`` turns it off.
-
-    Returns
-    -------
-    str or None
-        The folder in use, or None when the cache is off or cannot be used.
+    :func:`import_keras` calls this on JAX. Unless JAX has a cache folder already, it uses
+    ``<cache_root()>/compiled/jax`` (safe to delete); ``BRAINKIT_COMPILE_CACHE=0`` turns it off.
     """
     global _compile_folder
     if os.environ.get(COMPILE_CACHE_ENV, "").strip().lower() in ("0", "false", "no", "off"):
         return None
     import jax
-    try:
-        current = jax.config.jax_compilation_cache_dir
-    except AttributeError:  # a JAX without a persistent cache
-        return None
-    if current:
+    if current := jax.config.jax_compilation_cache_dir:
         return str(current)
     folder = cache_root() / "compiled" / "jax"
     if writable_dir(folder) is not None:  # read-only HOME, BRAINKIT_DATA a file: compile each time
@@ -284,8 +227,6 @@ def enable_compile_cache() -> str | None:
         from jax._src import compilation_cache as jax_cache
         original = jax_cache.get_executable_and_time
     except (ImportError, AttributeError):  # pragma: no cover - another JAX: keep its warnings
-        return str(folder)
-    if hasattr(original, "_brainkit_told"):  # wrapped already
         return str(folder)
 
     def read_or_drop(cache_key: str, *args: Any, **kwargs: Any) -> Any:
@@ -308,7 +249,6 @@ def enable_compile_cache() -> str | None:
                     _compile_folder, type(exc).__name__, str(exc)[:80],
                 )
             return None, None
-
     read_or_drop._brainkit_told = False  # type: ignore[attr-defined]
     jax_cache.get_executable_and_time = read_or_drop
     return str(folder)
@@ -316,11 +256,7 @@ def enable_compile_cache() -> str | None:
 
 @contextlib.contextmanager
 def tensorflow_unprobed() -> Iterator[None]:
-    """Stop Keras from importing TensorFlow just to look at it (JAX and torch backends).
-
-    Saving a model imports an installed TensorFlow (~1.5 s, ~300 MB) for an ``isinstance`` test;
-    inside this context Keras is told TensorFlow is unavailable, unless it runs or is imported.
-    """
+    """Keep Keras from importing an unused TensorFlow to look at it (as saving a model does)."""
     lazy = None
     if "tensorflow" not in sys.modules and _keras_loaded_backend() not in (None, "tensorflow"):
         with contextlib.suppress(ImportError, AttributeError):  # another Keras layout: no-op
@@ -338,42 +274,30 @@ def tensorflow_unprobed() -> Iterator[None]:
 
 # What TensorFlow's C++ code writes to stderr before TF_CPP_MIN_LOG_LEVEL is read: absl's
 # notice, and INFO lines such as "port.cc:153] oneDNN custom operations are on ...".
-_ABSL_NOTICE = (
-    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
-)
+_ABSL_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called"
 _ABSL_LINE = re.compile(r"^(?P<severity>[IWEF])\d{4} \d\d:\d\d:[\d.]+\s+\d+ \S+:\d+\] ")
 
 
 def set_environment_defaults() -> None:
-    """Prepare the environment at ``import brainkit``, before anything imports Keras.
-
-    Sets an unset ``KERAS_BACKEND`` to :func:`resolve_backend`'s choice (so that a plain ``import
-    keras`` works) and defaults ``TF_CPP_MIN_LOG_LEVEL`` to 2.
-    """
+    """Default ``KERAS_BACKEND`` (:func:`resolve_backend`) and ``TF_CPP_MIN_LOG_LEVEL`` (2)."""
     if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if os.environ.get("KERAS_BACKEND") or "keras" in sys.modules:
-        return
-    with contextlib.suppress(BackendError):  # none installed: said when Keras is needed
-        os.environ["KERAS_BACKEND"] = resolve_backend()
+    if not (os.environ.get("KERAS_BACKEND") or "keras" in sys.modules):
+        with contextlib.suppress(BackendError):  # none installed: said when Keras is needed
+            os.environ["KERAS_BACKEND"] = resolve_backend()
 
 
 def _is_tensorflow_noise(line: str, level: int) -> bool:
-    if level < 1:
-        return False
-    if line.strip() == _ABSL_NOTICE:
-        return True
+    if line.startswith(_ABSL_NOTICE):
+        return level >= 1
     match = _ABSL_LINE.match(line)
     return match is not None and "IWEF".index(match.group("severity")) < level
 
 
-def _quiet_backend_logs(backend: str) -> None:
+def _import_tensorflow_quietly() -> None:
     # TensorFlow's oneDNN notice comes before it reads TF_CPP_MIN_LOG_LEVEL, so it is imported
     # here with what native code writes to fd 2 held back, then passed on less the noise.
-    if backend != "tensorflow":
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    value = os.environ["TF_CPP_MIN_LOG_LEVEL"].strip()
+    value = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2").strip()
     level = int(value) if value.isdigit() else 0
     if "tensorflow" in sys.modules or level < 1:
         return
@@ -381,7 +305,6 @@ def _quiet_backend_logs(backend: str) -> None:
         sys.stderr.flush()
         saved = os.dup(2)
     except (OSError, AttributeError, ValueError):  # no usable fd 2: filter nothing
-        import tensorflow  # noqa: F401
         return
     with tempfile.TemporaryFile() as held:
         os.dup2(held.fileno(), 2)
@@ -394,10 +317,8 @@ def _quiet_backend_logs(backend: str) -> None:
             os.close(saved)
             held.seek(0)
             lines = held.read().decode("utf-8", errors="replace").splitlines(keepends=True)
-            kept = "".join(line for line in lines if not _is_tensorflow_noise(line, level))
-            if kept:
-                sys.stderr.write(kept)
-                sys.stderr.flush()
+            sys.stderr.write("".join(ln for ln in lines if not _is_tensorflow_noise(ln, level)))
+            sys.stderr.flush()
 
 
 def seed_everything(seed: int | None) -> None:
@@ -426,13 +347,10 @@ def seed_everything(seed: int | None) -> None:
     global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
     random.seed(seed)
     np.random.seed(seed)
-    backend = keras.backend.backend()
-    if backend == "tensorflow" or "tensorflow" in sys.modules:
-        import tensorflow as tf
-        tf.random.set_seed(seed)
-    if backend == "torch":
-        import torch
-        torch.manual_seed(seed)
+    if "tensorflow" in sys.modules:  # on the TensorFlow backend, or imported anyway
+        sys.modules["tensorflow"].random.set_seed(seed)
+    if keras.backend.backend() == "torch":
+        sys.modules["torch"].manual_seed(seed)
 
 
 def device_report(backend: str | None = None) -> dict[str, Any]:
@@ -455,25 +373,22 @@ def device_report(backend: str | None = None) -> dict[str, Any]:
     if name == "jax":
         import jax
         kinds = [(d.platform.upper(), str(getattr(d, "device_kind", d))) for d in jax.devices()]
-        version = jax.__version__
     elif name == "torch":
         import torch
         gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
         kinds = [("GPU", torch.cuda.get_device_name(i)) for i in range(gpus)]
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
+        if torch.backends.mps.is_available():
             kinds.append(("MPS", "Apple Metal"))
         kinds = kinds or [("CPU", platform.processor() or platform.machine())]
-        version = torch.__version__
     else:
         import tensorflow as tf
         kinds = [(d.device_type, d.name) for d in tf.config.list_physical_devices()]
-        version = tf.__version__
     devices = [{"kind": kind, "name": device} for kind, device in kinds]
     return {
         "brainkit": __version__, "python": platform.python_version(),
-        "platform": f"{platform.system()} {platform.machine()}", "numpy": _version("numpy"),
-        "keras": keras.__version__, "backend": name, "backend_version": version,
+        "platform": f"{platform.system()} {platform.machine()}",
+        "numpy": importlib.metadata.version("numpy"), "keras": keras.__version__,
+        "backend": name, "backend_version": sys.modules[name].__version__,
         "installed_backends": available_backends(), "devices": devices,
         "accelerators": sum(1 for d in devices if d["kind"] != "CPU"),
     }

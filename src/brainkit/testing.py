@@ -1,18 +1,6 @@
 """Check an architecture the way brainkit uses it, like scikit-learn's ``check_estimator``.
 
-:func:`check_architecture` never raises: it returns a :class:`CheckReport`.
-:func:`assert_valid_architecture` raises unless the check passes; the ``architecture_check`` pytest
-fixture (import it into your ``conftest.py``) is that, with brainkit's plugin caches cleared.
-In a plugin's tests::
-
-    from brainkit.testing import assert_valid_architecture
-    from my_package.lenet import lenet5
-
-    def test_lenet5():
-        assert_valid_architecture(lenet5, input_shape=(28, 28), num_classes=10, train_step=True)
-"""
-
-from __future__ import annotations
+:doc:`/plugins` shows these, and the ``architecture_check`` pytest fixture, in a plugin's tests."""
 
 import time
 from collections.abc import Callable, Mapping
@@ -27,10 +15,8 @@ from brainkit.datasets import Dataset, load
 from brainkit.runtime import import_keras
 from brainkit.training import train
 
-__all__ = ["CheckReport", "architecture_check", "assert_valid_architecture", "check_architecture"]  # noqa: F822 (architecture_check: made on first use)
-
-#: How many images of the embedded sample ``train_step`` trains on, and tests on.
-TRAIN_IMAGES, TEST_IMAGES = 64, 16
+__all__ = [  # noqa: F822 (architecture_check: made on first use)
+    "CheckReport", "architecture_check", "assert_valid_architecture", "check_architecture"]
 
 
 @dataclass(frozen=True)
@@ -81,13 +67,12 @@ class CheckReport:
         return "\n".join([self.summary(), *(f"  warning: {w}" for w in self.warnings)])
 
 
-def _sample_slice(shape: tuple[int, ...], num_classes: int) -> Any:
-    # The first images of the embedded sample (random pixels if they do not fit ``shape``).
+def _sample_slice(shape: tuple[int, ...], num_classes: int) -> Dataset:
+    """The first images of the embedded sample; random pixels if they do not fit ``shape``."""
     sample = load("fashion_mnist_sample")
-    n, t = TRAIN_IMAGES + TEST_IMAGES, TRAIN_IMAGES
-    x = sample.x_train[:n]
-    if x[0].size == int(np.prod(shape)):
-        x = x.reshape(n, *shape)
+    n, t = 80, 64  # 64 images to train on, 16 to test on
+    if sample.x_train[0].size == np.prod(shape):
+        x = sample.x_train[:n].reshape(n, *shape)
     else:
         x = np.random.default_rng(0).integers(0, 256, size=(n, *shape), dtype=np.uint8)
     y = sample.y_train[:n] % num_classes
@@ -95,12 +80,11 @@ def _sample_slice(shape: tuple[int, ...], num_classes: int) -> Any:
     return Dataset("fashion_mnist_sample slice", x[:t], y[:t], x[t:], y[t:], names, "embedded")
 
 
-def check_architecture(
-    name_or_builder: str | EntryInfo | Architecture | Callable[..., Any],
-    input_shape: Any = (28, 28), num_classes: int = 10, *,
-    hyperparameters: Mapping[str, Any] | None = None, train_step: bool = False, seed: int = 0,
-) -> CheckReport:
-    """Load, build, validate and run an architecture (and train it, if asked); never raises.
+def check_architecture(name_or_builder: str | EntryInfo | Architecture | Callable[..., Any],
+                       input_shape: Any = (28, 28), num_classes: int = 10, *,
+                       hyperparameters: Mapping[str, Any] | None = None,
+                       train_step: bool = False, seed: int = 0) -> CheckReport:
+    """Load, build, run and maybe train an architecture: a :class:`CheckReport`, never an error.
 
     Parameters
     ----------
@@ -114,33 +98,23 @@ def check_architecture(
         Also train one epoch with :func:`brainkit.train` on the embedded ``fashion_mnist_sample``.
     seed : int
         Seed of the random forward-pass batch and of the training run.
-
-    Returns
-    -------
-    CheckReport
     """
     start = time.perf_counter()
     target = name_or_builder
-    if isinstance(target, EntryInfo):
-        name = target.lookup_name
-    else:
-        name = str(getattr(target, "name", "") or getattr(target, "__name__", "") or target)
+    name = str(getattr(target, "lookup_name", "") or getattr(target, "name", "")
+               or getattr(target, "__name__", "") or target)
     source = getattr(target, "source", "<unregistered>")
     stage = "load"
     facts: dict[str, Any] = {}
     warnings: list[str] = []
     warn = warnings.append
-
     def report(stage: str, error: str | None = None) -> CheckReport:
         return CheckReport(name, source, error is None, stage, error, warnings=tuple(warnings),
                            seconds=time.perf_counter() - start, **facts)
-
     with architectures.plugin_call() as state:
         try:
-            if isinstance(target, (str, EntryInfo)):
-                arch = architectures.get(target)
-            else:
-                arch = architectures.architecture(target)
+            installed = isinstance(target, (str, EntryInfo))
+            arch = architectures.get(target) if installed else architectures.architecture(target)
             name, source = arch.name or name, arch.source
             if problem := architectures.api_version_problem(arch.api_version):
                 return report("load", f"it {problem}")
@@ -149,9 +123,8 @@ def check_architecture(
             if not arch.description:
                 warn("no description: add a docstring or @architecture(description=...).")
             stage = "build"
-            hyperparameters = dict(hyperparameters or {})
             shape = architectures.check_input_shape(input_shape)
-            model = arch.build(shape, num_classes, **hyperparameters)
+            model = arch.build(shape, num_classes, **(hyperparameters or {}))
             facts["parameters"] = int(model.count_params())
             if getattr(model, "compiled", False):
                 warn("the builder compiled its model; brainkit compiles it from the recipe.")
@@ -172,23 +145,19 @@ def check_architecture(
                      "add a softmax or use Recipe(output='logits').")
             if train_step:
                 stage, data = "train", _sample_slice(shape, num_classes)
-                train(arch, data, epochs=1, hyperparameters=hyperparameters, seed=seed,
+                train(arch, data, epochs=1, hyperparameters=dict(hyperparameters or {}), seed=seed,
                       validation=None, verbose=0)
         except BaseException as exc:  # a plugin's SystemExit too; a real Ctrl-C is re-raised
             return report(stage, architectures.plugin_failure(exc, state))
     return report("done")
 
 
-def assert_valid_architecture(
-    name_or_builder: str | EntryInfo | Architecture | Callable[..., Any],
-    input_shape: Any = (28, 28), num_classes: int = 10, **options: Any,
-) -> CheckReport:
+def assert_valid_architecture(name_or_builder: str | EntryInfo | Architecture | Callable[..., Any],
+                              input_shape: Any = (28, 28), num_classes: int = 10,
+                              **options: Any) -> CheckReport:
     """Like :func:`check_architecture`, but raise ``AssertionError`` unless it passes.
 
-    Returns
-    -------
-    CheckReport
-        The passing report, with any warnings.
+    Returns the passing :class:`CheckReport`, with any warnings.
     """
     result = check_architecture(name_or_builder, input_shape, num_classes, **options)
     if not result.ok:
@@ -200,13 +169,11 @@ def __getattr__(name: str) -> Any:
     if name != "architecture_check":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import pytest  # made on first use: brainkit's CLI need not load pytest
-
     @pytest.fixture
     def architecture_check() -> Callable[..., CheckReport]:
         """:func:`assert_valid_architecture`, with brainkit's plugin caches cleared."""
         architectures.refresh()
         return assert_valid_architecture
-
     globals()[name] = architecture_check  # made once
     return architecture_check
 

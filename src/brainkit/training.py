@@ -1,12 +1,8 @@
-"""Train, evaluate and predict: the learner's loop.
-
-:func:`train` builds an architecture, compiles it with its recipe (any field can be overridden),
-fits with the test set as validation and returns a :class:`TrainResult`; how a run is written to
-disk and read back safely is :mod:`brainkit.run_folders`.
-"""
+"""Train, evaluate and predict (:doc:`/quickstart`); runs on disk: :mod:`brainkit.run_folders`."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -20,7 +16,6 @@ import numpy as np
 
 from brainkit import _fastfit, architectures, runtime
 from brainkit._version import __version__
-from brainkit.architectures import Recipe
 from brainkit.datasets import Dataset, load, registry
 from brainkit.distribute import check_even_batches, distribution_scope
 from brainkit.images import load_image
@@ -36,7 +31,6 @@ from brainkit.run_folders import (
     unfinished_run,
     write_run_folder,
 )
-from brainkit.runtime import import_keras, tensorflow_unprobed
 
 __all__ = [
     "Prediction", "RunError", "TrainResult", "TrainingDiverged", "check_image_data",
@@ -64,8 +58,7 @@ class TrainResult:
     history : dict of str to list of float
         Per-epoch values: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ...
     metrics : dict
-        ``test_accuracy``, ``test_loss``, ``epochs``, ``backend``, ``dataset``,
-        ``architecture``, ``train_seconds``, the fit path and its settings, and more.
+        ``test_accuracy``, ``test_loss``, ``epochs``, ``backend``, ``train_seconds``, and more.
     class_names : tuple of str
         Name of each class, by label.
     recipe : dict
@@ -81,8 +74,7 @@ class TrainResult:
     fit_path : str
         How it trained: ``"jax-loop"``, ``"tf-loop"``, ``"torch-loop"`` or ``"keras-fit"``.
     fit_settings : dict
-        The settings that ran (``steps_per_execution``, ``jit_compile``, ``threads``), the
-        ``reason`` Keras's ``fit`` ran when it did, and ``epoch_seconds``.
+        The settings that ran, the ``reason`` Keras's ``fit`` ran, and ``epoch_seconds``.
     path : pathlib.Path or None
         Where the run was saved or loaded from.
     """
@@ -108,8 +100,7 @@ class TrainResult:
 
     def preprocess(self, images: Any) -> np.ndarray:
         """Turn raw ``uint8`` images into what the model was trained on (``float32``, scaled)."""
-        x = np.asarray(images, dtype=np.float32)
-        return x / np.float32(255.0) if self.recipe.get("input_scaling", "unit") == "unit" else x
+        return architectures.Recipe(**self.recipe).scale_inputs(images)
 
     def dataset(self) -> Any:
         """Return the :class:`~brainkit.datasets.Dataset` this run was trained on (loaded once)."""
@@ -128,40 +119,28 @@ class TrainResult:
         self, path: str | os.PathLike[str], overwrite: bool = False, *,
         figures: Callable[[TrainResult, Path], Any] | None = None,
     ) -> Path:
-        """Save the run (model, history, metrics, class names, recipe) to a folder.
-
-        It is written under a temporary name beside it and renamed into place, so an
-        interrupted save never leaves a half-written run (the next save cleans up after it).
+        """Save the run atomically to a folder and return its path (see :doc:`/guarantees`).
 
         Parameters
         ----------
         path : str or path
             The run folder to create (an empty folder is used as it is).
         overwrite : bool
-            Replace an existing run: only brainkit's own files (``model.keras``, the JSON
-            files, the figures) are replaced, other files are kept; a folder that is not a
-            brainkit run is never replaced.
+            Replace an existing brainkit run (only brainkit's own files; yours are kept).
         figures : callable, optional
-            Called as ``figures(result, folder)`` to add files before the run is moved into
-            place, e.g. :func:`brainkit.run_figures.draw_into_run` as ``brainkit train`` does.
-
-        Returns
-        -------
-        pathlib.Path
+            ``figures(result, folder)`` adds files, e.g. :func:`brainkit.run_figures.draw_into_run`.
 
         Raises
         ------
         RunError
             If the folder cannot be used or written; the message says why and what to do.
         """
-
         def fill(staging: Path) -> None:
             self.write_files(staging)
-            if figures is not None:
+            if figures:  # False, the old default, draws nothing
                 figures(self, staging)
 
-        figures = figures or None  # False, the old default, draws nothing
-        if figures is not None and not callable(figures):
+        if figures and not callable(figures):
             raise RunError(
                 f"figures must be a function that draws into the run folder, got {figures!r}: "
                 "use result.save(path, figures=brainkit.run_figures.draw_into_run)."
@@ -172,15 +151,16 @@ class TrainResult:
 
     def write_files(self, folder: Path) -> None:
         """Write the run's files into an existing folder (used by :meth:`save`)."""
-        with tensorflow_unprobed():
+        with runtime.tensorflow_unprobed():
             self.model.save(folder / MODEL_FILE)
-        _write_json(folder / HISTORY_FILE, self.history)
-        _write_json(folder / METRICS_FILE, self.metrics)
-        _write_json(folder / RUN_FILE, {
+        meta = {
             "format": RUN_FORMAT, "brainkit": __version__, "architecture": self.architecture,
             "dataset": self.dataset_name, "class_names": list(self.class_names),
             "input_shape": list(self.input_shape), "recipe": self.recipe, "seconds": self.seconds,
-        })
+        }
+        files = {HISTORY_FILE: self.history, METRICS_FILE: self.metrics, RUN_FILE: meta}
+        for name, data in files.items():
+            (folder / name).write_text(strict_json(data) + "\n")
 
     def evaluate(self, split: str = "test") -> dict[str, float]:
         """Evaluate on the run's data set; see :func:`evaluate`."""
@@ -217,10 +197,6 @@ def strict_json(data: Any, indent: int | None = 2) -> str:
     return json.dumps(_finite(data), indent=indent, default=str, allow_nan=False)
 
 
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(strict_json(data) + "\n")
-
-
 def _positive_int(name: str, value: Any) -> int | None:
     if value is None:
         return None
@@ -229,31 +205,28 @@ def _positive_int(name: str, value: Any) -> int | None:
     return int(value)
 
 
-def _resolve_architecture(architecture: Any) -> tuple[str, Any, Any]:
-    """Return (name, Architecture or None, keras model or None)."""
+def _resolve_architecture(architecture: Any) -> tuple[str, Any, Callable[..., Any]]:
+    """Return the name, the recipe and a ``build`` function (one returning a given model)."""
     if isinstance(architecture, str):
-        return architecture, architectures.get(architecture), None
+        arch = architectures.get(architecture)
+        return architecture, arch.recipe, arch.build
     if isinstance(architecture, architectures.Architecture):
-        return architecture.name or "custom", architecture, None
-    keras = import_keras()
-    if isinstance(architecture, keras.Model):
-        return architecture.name or "custom", None, architecture
+        return architecture.name or "custom", architecture.recipe, architecture.build
+    if isinstance(architecture, runtime.import_keras().Model):
+        last = architecture.layers[-1] if architecture.layers else None
+        activation = getattr(getattr(last, "activation", None), "__name__", "")
+        output = "probabilities" if activation in {"softmax", "sigmoid"} else "logits"
+        recipe = architectures.Recipe(output=output)
+        return architecture.name or "custom", recipe, lambda *args, **kwargs: architecture
+    names = ", ".join(architectures.list_architectures())
     raise RunError(
-        f"train() needs an architecture name (one of "
-        f"{', '.join(architectures.list_architectures())}), an Architecture, or a keras.Model; "
+        f"train() needs an architecture name (one of {names}), an Architecture, or a keras.Model; "
         f"got {type(architecture).__name__}."
     )
 
 
 def _dataset(dataset: Any, **load_options: Any) -> Dataset:
     return dataset if isinstance(dataset, Dataset) else load(dataset, **load_options)
-
-
-def _guess_output(model: Any) -> str:
-    """'probabilities' if the last layer ends in softmax/sigmoid, else 'logits'."""
-    last = model.layers[-1] if model.layers else None
-    activation = getattr(getattr(last, "activation", None), "__name__", "")
-    return "probabilities" if activation in {"softmax", "sigmoid"} else "logits"
 
 
 def train(
@@ -266,15 +239,14 @@ def train(
     distribute: str | Sequence[Any] | None = None, backend: str | None = None,
     data_dir: str | os.PathLike[str] | None = None, download: bool | None = None,
 ) -> TrainResult:
-    """Train an architecture on a data set with the recipe it was designed for.
+    """Train an architecture on a data set with its own recipe; return a :class:`TrainResult`.
 
     Parameters
     ----------
     architecture : str, Architecture or keras.Model
-        An architecture name from :func:`brainkit.architectures.list_architectures`
-        (default ``"mlp"``), or your own uncompiled ``keras.Model``.
+        A name from :func:`brainkit.architectures.list_architectures`, or an uncompiled model.
     dataset : str or Dataset
-        A data set name (default ``"fashion_mnist"``) or a loaded ``Dataset``.
+        A data set name or a loaded ``Dataset``.
     epochs, batch_size, optimizer, learning_rate, loss, metrics : optional
         Override the recipe's values (``optimizer`` and ``loss`` are names).
     seed : int, optional
@@ -282,105 +254,75 @@ def train(
     hyperparameters : dict, optional
         Passed to the architecture's builder, e.g. ``{"units": 64}``.
     validation : "test", float or None
-        ``"test"`` validates on the test set after each epoch (as the seed lessons do); a
-        float holds out that fraction of the training set instead; ``None`` skips validation.
+        Validate each epoch on the test set, on this held-out fraction of the training set, or not.
     verbose : int or "auto"
-        Keras's progress display: ``"auto"`` shows a bar in a terminal; ``0`` is quiet (for
-        scripts and docs); ``2`` prints one line per epoch.
+        Progress: ``"auto"`` (a bar in a terminal), ``0`` (quiet) or ``2`` (a line per epoch).
     callbacks : sequence of keras.callbacks.Callback, optional
         Extra callbacks, e.g. :func:`brainkit.viz.live_learning_curves`.
     steps_per_execution : int or "auto"
-        ``"auto"`` trains in brainkit's fused loop where one applies (:mod:`brainkit._fastfit`),
-        else with Keras's ``fit`` at 32 steps per call while no callbacks watch the steps (the
-        model keeps Keras's default of 1 for a later ``model.fit``). A number runs Keras's
-        ``fit`` with it and leaves it on the model. ``result.fit_path`` and ``fit_settings``
-        say what ran.
+        ``"auto"``: the fastest fit path (:doc:`/performance`); a number: Keras's ``fit`` with it.
     distribute : None, "auto", "data_parallel" or list of devices
         Data-parallel training with Keras's distribution API (see :mod:`brainkit.distribute`).
     backend : str, optional
         Keras backend, if Keras is not imported yet.
     data_dir, download : optional
         Passed to :func:`brainkit.datasets.load`.
-
-    Returns
-    -------
-    TrainResult
-        The model, history, final metrics, class names and timing.
     """
     keras = runtime.import_keras(backend)
-    spe = None
-    if steps_per_execution not in (None, "auto"):
-        spe = _positive_int("steps_per_execution", steps_per_execution)
+    auto = steps_per_execution in (None, "auto")
+    spe = None if auto else _positive_int("steps_per_execution", steps_per_execution)
     if spe not in (None, 1) and keras.backend.backend() == "torch":
         raise RunError(
             f"steps_per_execution={spe} needs JAX or TensorFlow; Keras runs one step per "
             "call on PyTorch. Leave it at 'auto' (or 1) there."
         )
-    name, arch, given_model = _resolve_architecture(architecture)
+    name, base, build = _resolve_architecture(architecture)
     data = _dataset(dataset, data_dir=data_dir, download=download)
     if data.x_train.ndim < 2:
         check_image_data(data)  # no inputs to train on: the message says what to use instead
-
-    base = arch.recipe if arch is not None else Recipe(output=_guess_output(given_model))
     overrides = {
         "epochs": _positive_int("epochs", epochs),
         "batch_size": _positive_int("batch_size", batch_size),
         "optimizer": optimizer, "loss": loss, "learning_rate": learning_rate,
         "metrics": tuple(metrics) if metrics is not None else None,
     }
-    overrides = {key: value for key, value in overrides.items() if value is not None}
-    recipe = base.replace(**overrides) if overrides else base
+    recipe = base.replace(**{key: value for key, value in overrides.items() if value is not None})
     fraction = isinstance(validation, float)
-    if (validation not in ("test", None) and not fraction) or (fraction and not 0 < validation < 1):
-        raise RunError(
-            f"validation must be 'test', None or a fraction in (0, 1), got {validation!r}."
-        )
+    if validation not in ("test", None) and not (fraction and 0 < validation < 1):
+        raise RunError(f"validation must be 'test', None or in (0, 1), got {validation!r}.")
 
     runtime.seed_everything(seed)
-    num_classes = data.num_classes
-    n_train = len(data.x_train)
-    pixels_known = data.x_train.dtype == np.uint8
-    # With uint8 pixels the float training inputs are made only if the path taken needs them
-    # (the fast paths keep the pixels; Keras's fit gets floats; see _fastfit.fit's x=None).
-    x_train = None if pixels_known else recipe.scale_inputs(data.x_train)
+    on_test = validation == "test"
+    pixels = None
+    if data.x_train.dtype == np.uint8:
+        # The fast paths keep the uint8 pixels on the device and look each batch up in this table
+        # (it is recipe.scale_inputs elementwise); float inputs are made only for Keras's fit.
+        table = recipe.scale_inputs(np.arange(256, dtype=np.uint8))
+        pixels = _fastfit.Pixels(data.x_train, data.x_test if on_test else None, table)
+    x_train = recipe.scale_inputs(data.x_train) if pixels is None else None
     x_test = recipe.scale_inputs(data.x_test)
-    y_train = recipe.encode_labels(data.y_train, num_classes)
-    y_test = recipe.encode_labels(data.y_test, num_classes)
+    y_train = recipe.encode_labels(data.y_train, data.num_classes)
+    y_test = recipe.encode_labels(data.y_test, data.num_classes)
 
     with distribution_scope(distribute, recipe.batch_size) as mesh_info:
         if mesh_info:
             devices = len(mesh_info["devices"])
-            check_even_batches(n_train, recipe.batch_size, devices, "the training set")
+            check_even_batches(len(data.x_train), recipe.batch_size, devices, "the training set")
             check_even_batches(len(x_test), max(256, recipe.batch_size), devices, "the test set")
-        model = given_model
-        if model is None:
-            model = arch.build(data.input_shape, num_classes, **(hyperparameters or {}))
-        model.compile(
-            **recipe.compile_arguments(),
-            steps_per_execution=spe or 1,
-            jit_compile=_fastfit.best_jit_compile(model, data.input_shape),
-        )
-        pixels = None
-        if pixels_known:
-            # The inputs are recipe.scale_inputs(data.x_train) elementwise: the fast path may keep
-            # the uint8 pixels on the device and look each batch up in this 256-value table.
-            pixels = _fastfit.Pixels(
-                data.x_train,
-                data.x_test if validation == "test" else None,
-                recipe.scale_inputs(np.arange(256, dtype=np.uint8)),
-            )
+        model = build(data.input_shape, data.num_classes, **(hyperparameters or {}))
+        model.compile(**recipe.compile_arguments(), steps_per_execution=spe or 1,
+                      jit_compile=_fastfit.best_jit_compile(model, data.input_shape))
         started = time.perf_counter()
         outcome = _fastfit.fit(
             model, x_train, y_train, epochs=recipe.epochs, batch_size=recipe.batch_size,
             verbose=verbose, callbacks=list(callbacks or []), shuffle=True,
             distributed=mesh_info is not None, steps_per_execution=spe, pixels=pixels,
-            validation_data=(x_test, y_test) if validation == "test" else None,
+            validation_data=(x_test, y_test) if on_test else None,
             validation_split=validation if fraction else None,
         )
         seconds = time.perf_counter() - started
-        test_values = model.evaluate(
-            x_test, y_test, batch_size=max(256, recipe.batch_size), verbose=0, return_dict=True
-        )
+        test_values = model.evaluate(x_test, y_test, batch_size=max(256, recipe.batch_size),
+                                     verbose=0, return_dict=True)
 
     history = {k: [float(v) for v in values] for k, values in outcome.history.history.items()}
     epoch_seconds = [round(s, 3) for s in outcome.epoch_seconds]
@@ -391,16 +333,13 @@ def train(
         "test_accuracy": float(accuracy), "test_loss": float(test_values["loss"]),
         "epochs": epochs_run, "batch_size": recipe.batch_size,
         "backend": keras.backend.backend(), "dataset": data.name, "dataset_source": data.source,
-        "train_examples": int(n_train), "test_examples": int(len(x_test)), "architecture": name,
+        "train_examples": len(data.x_train), "test_examples": len(x_test), "architecture": name,
         "parameters": int(model.count_params()), "train_seconds": round(seconds, 3),
         "seconds_per_epoch": round(seconds / max(1, epochs_run), 3), "seed": seed,
         "fit_path": outcome.path, "fit_settings": fit_settings,
+        **({"distribution": mesh_info} if mesh_info else {}),
+        **{f"test_{k}": float(v) for k, v in test_values.items() if k not in ("loss", "accuracy")},
     }
-    if mesh_info:
-        metrics_out["distribution"] = mesh_info
-    for key, value in test_values.items():
-        if key not in ("loss", "accuracy"):
-            metrics_out[f"test_{key}"] = float(value)
     result = TrainResult(
         model=model, history=history, metrics=metrics_out, class_names=tuple(data.class_names),
         recipe=recipe.as_dict(), architecture=name, dataset_name=data.name, seconds=seconds,
@@ -413,14 +352,13 @@ def train(
 
 def _check_finite(result: TrainResult) -> None:
     """Raise :class:`TrainingDiverged` if a loss or metric of any epoch is NaN or infinite."""
-    first_bad = {  # each history key's first non-finite epoch
-        key: next((e for e, v in enumerate(values, start=1) if not math.isfinite(v)), None)
-        for key, values in result.history.items()
-    }
-    first_bad = {key: epoch for key, epoch in first_bad.items() if epoch is not None}
-    if first_bad:
-        bad_epoch = min(first_bad.values())
-        bad_keys = [key for key, epoch in first_bad.items() if epoch == bad_epoch]
+    history = result.history
+    rows = itertools.zip_longest(*history.values(), fillvalue=0.0)  # one row per epoch
+    for epoch, row in enumerate(rows, start=1):
+        bad_keys = [key for key, v in zip(history, row, strict=True) if not math.isfinite(v)]
+        if bad_keys:
+            bad_epoch = epoch
+            break
     else:
         test_loss = result.metrics.get("test_loss")
         if not isinstance(test_loss, float) or math.isfinite(test_loss):
@@ -430,7 +368,7 @@ def _check_finite(result: TrainResult) -> None:
     shown = f" ({rate:g})" if isinstance(rate, (int, float)) else ""
     raise TrainingDiverged(
         f"Training diverged: {', '.join(bad_keys)} became NaN or infinite in epoch {bad_epoch} of "
-        f"{result.recipe.get('epochs') or len(next(iter(result.history.values()), []))}. "
+        f"{result.recipe.get('epochs') or len(next(iter(history.values()), []))}. "
         f"The learning rate{shown} is probably too large for {result.architecture} on "
         f"{result.dataset_name}: try a smaller one, e.g. ten times smaller (--learning-rate on "
         "the command line, learning_rate= in Python).",
@@ -439,20 +377,14 @@ def _check_finite(result: TrainResult) -> None:
 
 
 def check_image_data(data: Any) -> None:
-    """Raise :class:`RunError` unless ``data`` holds images, as ``brainkit train`` needs.
-
-    A tabular data set such as ``hotdog`` (a few features per example) is refused with what
-    to use instead.
-    """
+    """Raise :class:`RunError`, saying what to use instead, unless ``data`` holds images."""
     shape = tuple(np.shape(data.x_train))
     if len(shape) >= 3:
         return
     what = f"{shape[1]} numbers per example" if len(shape) == 2 else "one number per example"
-    instead = (
-        "the hot-dog perceptron has its own command: brainkit hotdog (see brainkit hotdog --help)"
-        if data.name == "hotdog"
-        else "use an image data set"
-    )
+    instead = "use an image data set"
+    if data.name == "hotdog":
+        instead = "the hot-dog perceptron has its own command: brainkit hotdog (see its --help)"
     raise RunError(
         f"Data set {data.name!r} holds {what}, not images: brainkit train trains image "
         f"classifiers (fashion_mnist, mnist, fashion_mnist_sample). For {data.name!r}, {instead}."
@@ -460,10 +392,7 @@ def check_image_data(data: Any) -> None:
 
 
 def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainResult:
-    """Load a run saved by :meth:`TrainResult.save` or ``brainkit train``.
-
-    The model is loaded with Keras's safe mode (no arbitrary code), on any installed backend:
-    a run trained with JAX loads on PyTorch or TensorFlow.
+    """Load a run saved by :meth:`TrainResult.save` or ``brainkit train``, in Keras's safe mode.
 
     Parameters
     ----------
@@ -502,29 +431,19 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
     )
     input_shape = _field(
         run_file, meta, "input_shape", list, "a list of positive integers such as [28, 28]",
-        [28, 28], ok=lambda shape: shape and all(_positive(n) for n in shape),
+        [28, 28], ok=lambda shape: shape and all(type(n) is int and n > 0 for n in shape),
     )
     recipe_dict = _field(run_file, meta, "recipe", dict, "the recipe (a JSON object)")
     seconds = _field(run_file, meta, "seconds", (int, float), "a number of seconds", 0.0)
+    numbers = (int, float, type(None))  # null stands for NaN; true and false are not numbers
     history = {}
     for key, values in history_raw.items():
-        if not isinstance(values, list) or not all(
-            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values
-        ):
-            raise _damaged(folder / HISTORY_FILE, key, "a list of numbers (one per epoch)", values)
+        if not isinstance(values, list) or any(type(v) not in numbers for v in values):
+            raise _bad_field(folder / HISTORY_FILE, key, "a list of numbers, one per epoch", values)
         history[key] = [math.nan if v is None else float(v) for v in values]
     fit_settings = metrics.get("fit_settings") or {}
     if not isinstance(fit_settings, dict):
-        raise _damaged(folder / METRICS_FILE, "fit_settings", "a JSON object", fit_settings)
-    try:
-        recipe = Recipe(
-            **{**recipe_dict, "metrics": tuple(recipe_dict.get("metrics", ("accuracy",)))}
-        )
-    except (TypeError, ValueError) as exc:
-        raise RunError(
-            f"{run_file} holds a recipe this brainkit cannot use ({exc}); the file was edited "
-            "or damaged: restore its 'recipe' field or train the run again."
-        ) from exc
+        raise _bad_field(folder / METRICS_FILE, "fit_settings", "a JSON object", fit_settings)
     keras = runtime.import_keras(backend)
     try:
         # compile=False: the saved compile settings (e.g. steps_per_execution) may not suit this
@@ -538,13 +457,14 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
     shape = tuple(int(n) for n in input_shape)
     _check_model_fits(folder, model, shape, class_names)
     try:
+        recipe = architectures.Recipe(**recipe_dict)  # turns the JSON list of metrics to a tuple
         model.compile(
             **recipe.compile_arguments(), jit_compile=_fastfit.best_jit_compile(model, shape)
         )
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, architectures.ArchitectureError) as exc:
         raise RunError(
-            f"{run_file} holds a recipe this brainkit cannot compile ({exc}); restore its "
-            "'recipe' field or train the run again."
+            f"{run_file} holds a recipe this brainkit cannot use ({exc}); the file was edited "
+            "or damaged: restore its 'recipe' field or train the run again."
         ) from exc
     return TrainResult(
         model=model, history=history, metrics=metrics, class_names=tuple(class_names),
@@ -558,33 +478,25 @@ def _read_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise RunError(
-            f"Cannot read {path}: {exc.strerror or exc}. Check the file's permissions."
-        ) from exc
+        raise RunError(f"Cannot read {path}: {exc.strerror or exc}; check permissions.") from exc
     except ValueError as exc:
-        raise RunError(
-            f"{path} is damaged: it is not valid JSON ({exc}). Restore it from a copy or "
-            "train the run again."
-        ) from exc
+        raise _damaged(path, f"it is not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
-        raise RunError(
-            f"{path} is damaged: it holds a JSON {type(data).__name__}, not an object. Restore "
-            "it from a copy or train the run again."
-        )
+        raise _damaged(path, f"it holds a JSON {type(data).__name__}, not an object")
     return data
 
 
-def _positive(n: Any) -> bool:
-    return isinstance(n, int) and not isinstance(n, bool) and n > 0
+def _damaged(path: Path, problem: str) -> RunError:
+    return RunError(
+        f"{path} is damaged: {problem}. Restore the file (or the field) from a copy, or train "
+        "the run again."
+    )
 
 
-def _damaged(path: Path, key: str, expected: str, got: Any) -> RunError:
+def _bad_field(path: Path, key: str, expected: str, got: Any) -> RunError:
     shown = repr(got)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    return RunError(
-        f"{path} is damaged: its field {key!r} should be {expected}, but it is {shown}. "
-        "Restore the field (or the file from a copy), or train the run again."
-    )
+    return _damaged(path, f"its field {key!r} should be {expected}, but it is {shown}")
 
 
 def _field(
@@ -595,13 +507,10 @@ def _field(
     if key not in data:
         if default is not None:
             return default
-        raise RunError(
-            f"{path} is damaged: its field {key!r} ({expected}) is missing. Restore the field "
-            "(or the file from a copy), or train the run again."
-        )
+        raise _damaged(path, f"its field {key!r} ({expected}) is missing")
     value = data[key]
     if not isinstance(value, kind) or isinstance(value, bool) or (ok and not ok(value)):
-        raise _damaged(path, key, expected, value)
+        raise _bad_field(path, key, expected, value)
     return value
 
 
@@ -612,16 +521,13 @@ def _check_model_fits(folder: Path, model: Any, shape: tuple[int, ...], names: l
         outputs = int(model.outputs[0].shape[-1])
     except (AttributeError, IndexError, TypeError):
         return  # a subclassed model: nothing to compare with
-    if all(n is not None for n in inputs) and tuple(inputs) != shape:
-        raise _damaged(
+    if None not in inputs and inputs != shape:
+        raise _bad_field(
             folder / RUN_FILE, "input_shape", f"the model's input shape {list(inputs)}", list(shape)
         )
     if outputs != len(names):
-        raise RunError(
-            f"{folder / RUN_FILE} is damaged: it names {len(names)} classes in 'class_names' but "
-            f"the model has {outputs} outputs. Restore the field (or the file from a copy), or "
-            "train the run again."
-        )
+        expected = f"a list of {outputs} class names (the model has {outputs} outputs)"
+        raise _bad_field(folder / RUN_FILE, "class_names", expected, names)
 
 
 def _as_run(run: Any) -> TrainResult:
@@ -633,7 +539,7 @@ def _as_run(run: Any) -> TrainResult:
 
 
 def evaluate(run: Any, dataset: Any = None, split: str = "test") -> dict[str, float]:
-    """Evaluate a trained run on a data set split.
+    """Return a run's ``loss``, ``accuracy``, other metrics and ``examples`` on a data set split.
 
     Parameters
     ----------
@@ -642,11 +548,6 @@ def evaluate(run: Any, dataset: Any = None, split: str = "test") -> dict[str, fl
     dataset : str or Dataset, optional
         Defaults to the data set the run was trained on.
     split : {"test", "train"}
-
-    Returns
-    -------
-    dict
-        ``loss``, ``accuracy`` (and any other compiled metric), plus ``examples``.
     """
     result = _as_run(run)
     if split not in ("test", "train"):
@@ -658,14 +559,11 @@ def evaluate(run: Any, dataset: Any = None, split: str = "test") -> dict[str, fl
             f"{data.input_shape}."
         )
     x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
-    if result.recipe.get("label_encoding") == "one_hot":
-        y = np.eye(len(result.class_names), dtype="float32")[y]
-    else:
-        y = y.astype("int32")
-    values = result.model.evaluate(
-        result.preprocess(x), y, batch_size=512, verbose=0, return_dict=True
-    )
-    return {**{k: float(v) for k, v in values.items()}, "examples": int(len(x))}
+    one_hot = result.recipe.get("label_encoding") == "one_hot"
+    y = np.eye(len(result.class_names), dtype="float32")[y] if one_hot else y.astype("int32")
+    values = result.model.evaluate(result.preprocess(x), y, batch_size=512, verbose=0,
+                                   return_dict=True)
+    return {**{k: float(v) for k, v in values.items()}, "examples": len(x)}
 
 
 @dataclass(frozen=True)
@@ -696,41 +594,27 @@ class Prediction:
         return ", ".join(f"{name} {p:.1%}" for name, p in self.top)
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def probabilities(run: Any, images: Any) -> np.ndarray:
     """Return class probabilities ``(N, classes)`` for a batch of raw images."""
     result = _as_run(run)
     x = result.preprocess(images)
     outputs = np.asarray(result.model.predict(x, batch_size=512, verbose=0), dtype=np.float64)
-    if result.output == "logits":
-        return _softmax(outputs)
+    if result.output == "logits":  # softmax, shifted so that exp cannot overflow
+        outputs = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
     return outputs / np.clip(outputs.sum(axis=-1, keepdims=True), 1e-12, None)
 
 
 def predict(run: Any, images: Any, top: int = 3) -> Prediction | list[Prediction]:
-    """Predict the class of one image or a batch, with names and probabilities.
-
-    A single image (``28 x 28``) is batched for you; a path to a PNG/JPEG is converted with
-    :func:`brainkit.images.load_image` first. Logits become probabilities with a softmax.
+    """Return a :class:`Prediction` for one image or path, a list of them for a batch.
 
     Parameters
     ----------
     run : TrainResult or path
         A trained run.
     images : array-like, path, or list of paths
-        One image ``(H, W)``, a batch ``(N, H, W)``, or image files.
+        One image ``(H, W)``, a batch ``(N, H, W)``, or files read by :func:`.images.load_image`.
     top : int
         How many classes to list per prediction.
-
-    Returns
-    -------
-    Prediction or list of Prediction
-        One :class:`Prediction` for a single image, a list for a batch.
     """
     result = _as_run(run)
     shape = tuple(result.input_shape)
@@ -746,16 +630,13 @@ def predict(run: Any, images: Any, top: int = 3) -> Prediction | list[Prediction
         elif batch.shape[1:] != shape:
             raise RunError(
                 f"Images must have shape {shape} (one image) or (N, {', '.join(map(str, shape))}) "
-                f"(a batch); got {batch.shape}. Use brainkit.images.load_image() for a picture "
-                "file."
+                f"(a batch); got {batch.shape}. Read pictures with brainkit.images.load_image()."
             )
-    probs = probabilities(result, batch)
     names = result.class_names
     k = max(1, min(int(top), len(names)))
     out = []
-    for row in probs:
+    for row in probabilities(result, batch):
         order = [int(i) for i in np.argsort(row)[::-1][:k]]
-        best = order[0]
         top_k = [(names[i], float(row[i])) for i in order]
-        out.append(Prediction(best, names[best], float(row[best]), row, top_k))
+        out.append(Prediction(order[0], *top_k[0], row, top_k))  # top_k[0]: best name and p
     return out[0] if single else out

@@ -1,4 +1,4 @@
-"""The plugin API: its errors, :class:`Recipe`, :class:`Architecture` and :func:`architecture`."""
+"""What an architecture is: the plugin API types, the decorator, and the API version rules."""
 
 from __future__ import annotations
 
@@ -21,6 +21,21 @@ API_VERSION = 1
 OLDEST_API_VERSION = 1
 
 
+def api_version_problem(declared: object) -> str | None:
+    """Say why a plugin declaring ``api_version=declared`` cannot load here; ``None`` if it can."""
+    low, high = OLDEST_API_VERSION, API_VERSION
+    versions = f"version {high}" if low == high else f"versions {low} to {high}"
+    supported = f"brainkit {__version__} supports plugin API {versions}"
+    declared = 1 if declared is None else declared
+    if isinstance(declared, bool) or not isinstance(declared, int):
+        return f"declares api_version={declared!r}, which is not an integer; {supported}."
+    if low <= declared <= high:
+        return None
+    need, fix = (("needs", "Upgrade brainkit (pip install -U brainkit).") if declared > high
+                 else ("was written for", "Upgrade the plugin."))
+    return f"{need} plugin API version {declared}, but {supported}. {fix}"
+
+
 class ArchitectureError(BrainkitError):
     """An architecture or its plugin cannot be used; the message names the plugin and the fix."""
 
@@ -31,23 +46,6 @@ class UnknownArchitectureError(ArchitectureError, LookupError):
 
 class HyperparameterError(ArchitectureError, ValueError):
     """A hyperparameter, input shape or class count that the architecture cannot take."""
-
-
-def api_version_problem(declared: Any) -> str | None:
-    """Say why a plugin declaring ``api_version=declared`` cannot load here; ``None`` if it can."""
-    low, high = OLDEST_API_VERSION, API_VERSION
-    versions = f"version {high}" if low == high else f"versions {low} to {high}"
-    supported = f"brainkit {__version__} supports plugin API {versions}"
-    declared = 1 if declared is None else declared
-    if isinstance(declared, bool) or not isinstance(declared, int):
-        return f"declares api_version={declared!r}, which is not an integer; {supported}."
-    if declared > high:
-        need, fix = "needs", "Upgrade brainkit (pip install -U brainkit)."
-    elif declared < low:
-        need, fix = "was written for", "Upgrade the plugin."
-    else:
-        return None
-    return f"{need} plugin API version {declared}, but {supported}. {fix}"
 
 
 def _number(value: Any) -> bool:
@@ -76,11 +74,8 @@ class Recipe:
         Keras metric names, e.g. ``("accuracy",)``.
     learning_rate : float
         The starting learning rate.
-    learning_rate_decay : float
-        The rate is multiplied smoothly by this every ``learning_rate_decay_steps`` steps
-        (1.0: constant).
-    learning_rate_decay_steps : int
-        Steps over which the rate is multiplied by ``learning_rate_decay``.
+    learning_rate_decay, learning_rate_decay_steps : float, int
+        The rate is multiplied smoothly by the decay (1.0: constant) every so many steps.
     output : {"logits", "probabilities"}
         What the last layer emits; the cross-entropy loss is matched to it.
     label_encoding : {"sparse", "one_hot"}
@@ -111,7 +106,6 @@ class Recipe:
             if not valid:
                 value = getattr(self, what)
                 raise ArchitectureError(f"Recipe {what}={value!r} is not valid; use {allowed}.")
-
         for what in ("optimizer", "loss"):
             value = getattr(self, what)
             check(what, isinstance(value, str) and value, "a Keras name such as 'adam' or 'mse'")
@@ -138,8 +132,7 @@ class Recipe:
     def replace(self, **changes: Any) -> Recipe:
         """Return a copy with some fields changed (validated again)."""
         names = [f.name for f in fields(self)]
-        unknown = sorted(set(changes) - set(names))
-        if unknown:
+        if unknown := sorted(set(changes) - set(names)):
             raise ArchitectureError(f"Recipe has no field {', '.join(unknown)}; "
                                     f"its fields are: {', '.join(names)}.")
         return replace(self, **changes)
@@ -178,7 +171,7 @@ class Recipe:
                         "categorical_crossentropy": losses.CategoricalCrossentropy,
                         "binary_crossentropy": losses.BinaryCrossentropy}.get(self.loss.lower())
         loss = crossentropy(from_logits=self.from_logits) if crossentropy else self.loss
-        return {"optimizer": optimizer(learning_rate=rate), "loss": loss, "metrics": [*self.metrics]}
+        return dict(optimizer=optimizer(learning_rate=rate), loss=loss, metrics=[*self.metrics])
 
 
 def check_input_shape(input_shape: Any) -> tuple[int, ...]:
@@ -257,12 +250,9 @@ class Architecture:
     def build(self, input_shape: Any, num_classes: int, **hyperparameters: Any) -> Any:
         """Build the model and check it takes ``input_shape`` and has one output of ``num_classes``.
 
-        Raises
-        ------
-        HyperparameterError
-            An unknown hyperparameter, a bad shape or class count, or one the builder refuses.
-        ArchitectureError
-            The builder raised, or returned something else; the message names the distribution.
+        Raises :class:`HyperparameterError` for an unknown hyperparameter, a bad shape or class
+        count, or one the builder refuses; :class:`ArchitectureError` if the builder raises or
+        returns something else (the message names the distribution).
         """
         shape = check_input_shape(input_shape)
         _check_positive("num_classes", num_classes)
@@ -291,9 +281,8 @@ def _model_problem(keras: Any, model: Any, shape: tuple[int, ...], n: int) -> st
         inputs, outputs = model.inputs, model.outputs
     if inputs:
         got = [tuple(i.shape[1:]) for i in inputs]
-        if len(got) != 1 or len(got[0]) != len(shape) or any(
-            g not in (None, s) for g, s in zip(got[0], shape, strict=False)
-        ):
+        fits = len(got) == 1 and len(got[0]) == len(shape)
+        if not fits or any(g not in (None, s) for g, s in zip(got[0], shape, strict=True)):
             took = got[0] if len(got) == 1 else got
             return (f"was asked for input_shape={shape} but its model takes {took}. "
                     "Use keras.Input(shape=input_shape).")
@@ -313,19 +302,15 @@ def _model_problem(keras: Any, model: Any, shape: tuple[int, ...], n: int) -> st
     return None
 
 
-def architecture(
-    builder: Callable[..., Any] | None = None, *, name: str | None = None,
-    description: str | None = None, hyperparameters: Mapping[str, Any] | None = None,
-    recipe: Recipe | None = None, reference: str = "", api_version: int | None = None,
-) -> Any:
+def architecture(builder: Callable[..., Any] | None = None, *, name: str | None = None,
+                 description: str | None = None, hyperparameters: Mapping[str, Any] | None = None,
+                 recipe: Recipe | None = None, reference: str = "",
+                 api_version: int | None = None) -> Any:
     """Turn a builder function into an :class:`Architecture`; use it bare or with arguments.
 
-    What is not given comes from the function: the name from ``__name__``, the description from
-    the docstring's first line, the hyperparameters from the keyword defaults after
-    ``(input_shape, num_classes)``. ``api_version``: the oldest plugin API version it needs
-    (undeclared counts as 1). :doc:`/plugins` shows a complete plugin.
+    Unset, the name, description and hyperparameters come from ``__name__``, the docstring's first
+    line and the keyword defaults; :doc:`/plugins` explains every argument.
     """
-
     def wrap(fn: Callable[..., Any]) -> Architecture:
         if isinstance(fn, Architecture):
             return fn
@@ -334,13 +319,12 @@ def architecture(
             params = list(inspect.signature(fn).parameters.values())
         named = [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
         defaults = {p.name: p.default for p in named[2:] if p.default is not p.empty}
-        doc = (inspect.getdoc(fn) or "").strip().splitlines()
+        extra = not params or any(p.kind == p.VAR_KEYWORD for p in params)
         return Architecture(
             fn, name=name or getattr(fn, "__name__", ""),
-            description=description or (doc[0].strip() if doc else ""),
+            description=description or (inspect.getdoc(fn) or "").partition("\n")[0].strip(),
             hyperparameters=defaults if hyperparameters is None else hyperparameters,
             recipe=recipe or Recipe(), reference=reference, api_version=api_version,
-            accepts_extra_hyperparameters=not params or any(p.kind == p.VAR_KEYWORD for p in params),
+            accepts_extra_hyperparameters=extra,
         )
-
     return wrap if builder is None else wrap(builder)

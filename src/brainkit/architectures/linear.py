@@ -1,10 +1,5 @@
-"""``linear``: the 10-neuron "brain" of NVIDIA DLI's "Building a Brain in 10 Minutes".
-
-One dense layer of logits on the raw pixels: a linear classifier that can only draw straight
-boundaries. At 28x28 inputs and 10 classes: 28*28*10 weights + 10 biases = 7,850 parameters.
-"""
-
-from __future__ import annotations
+"""``linear``: the 10-neuron "brain" of NVIDIA DLI's "Building a Brain in 10 Minutes": one dense
+layer of logits on the raw pixels, 28*28*10 weights + 10 biases = 7,850 parameters."""
 
 from typing import Any
 

@@ -1,10 +1,5 @@
-"""``mlp``: Flatten, Dense(128, relu), Dense(10, softmax), as in the Keras/TensorFlow tutorial
-"Basic classification: Classify images of clothing" (Introduction to Neural Networks).
-
-At 28x28 and 10 classes it has 784*128+128 + 128*10+10 = 101,770 parameters.
-"""
-
-from __future__ import annotations
+"""``mlp``: Flatten, Dense(128, relu), Dense(10, softmax) as in the Keras/TensorFlow tutorial "Basic
+classification: Classify images of clothing"; 784*128+128 + 128*10+10 = 101,770 parameters."""
 
 from typing import Any
 
@@ -16,9 +11,8 @@ __all__ = ["mlp"]
 
 @architecture(
     recipe=Recipe(
-        optimizer="adam", learning_rate=1e-3, loss="sparse_categorical_crossentropy",
-        output="probabilities", label_encoding="sparse", batch_size=32, epochs=10,
-        input_scaling="unit",
+        optimizer="adam", learning_rate=1e-3, loss="sparse_categorical_crossentropy", epochs=10,
+        output="probabilities", label_encoding="sparse", batch_size=32, input_scaling="unit",
         notes=("Expect about 88% test accuracy on Fashion-MNIST after 10 epochs, with the "
                "training accuracy a few points higher: it starts to overfit."),
     ),

@@ -1,11 +1,6 @@
-"""``shallow``: Krohn's shallow network -- 64 sigmoid neurons, softmax, MSE and plain SGD.
-
-From *Deep Learning Illustrated* (Krohn, Beyleveld & Bassens, 2019), ch. 5, notebook
-``shallow_net_in_keras``. Deliberately old-fashioned: the book uses it to show why
-cross-entropy and better optimizers (chapters 8-9) matter.
-"""
-
-from __future__ import annotations
+"""``shallow``: Krohn's shallow network (*Deep Learning Illustrated*, ch. 5): 64 sigmoid neurons,
+softmax, MSE and plain SGD. Deliberately old-fashioned: the book uses it to show why cross-entropy
+and better optimizers (chapters 8-9) matter."""
 
 from typing import Any
 

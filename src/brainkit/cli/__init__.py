@@ -33,8 +33,8 @@ class _Group(click.Group):
                        *bench.COMMANDS])
 @click.version_option(__version__, "--version", "-V", prog_name="brainkit")
 @click.option("--backend", type=click.Choice(BACKENDS, case_sensitive=False), show_envvar=True,
-              envvar="KERAS_BACKEND", help="Keras backend. Default: KERAS_BACKEND, else the first installed of "
-              f"{', '.join(BACKENDS)}.")
+              envvar="KERAS_BACKEND", help="Keras backend. Default: KERAS_BACKEND, else the "
+              f"first installed of {', '.join(BACKENDS)}.")
 def main(backend: str | None) -> None:
     """brainkit: learn deep learning by doing.
 

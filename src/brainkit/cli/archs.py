@@ -1,10 +1,4 @@
-"""``brainkit archs``: list the installed architectures and check that they work.
-
-Plugin code can call ``os._exit()``, crash or hang, so plugins are imported and checked in child
-processes (a JSON line per plugin); when one kills or hangs a child, a new child goes on.
-"""
-
-from __future__ import annotations
+"""``brainkit archs``: list and check architectures; plugins are imported in child processes."""
 
 import fnmatch
 import json
@@ -88,7 +82,7 @@ def _list(patterns: tuple[str, ...], verbose: bool) -> None:
         for line in details if verbose else ():
             click.echo(f"{'':<{width[0]}}    {line}")
     if broken and not verbose:
-        click.echo(f"\n{broken} plugin(s) failed to load; run `brainkit archs --verbose` for details.")
+        click.echo(f"\n{broken} plugin(s) failed to load; `brainkit archs --verbose` shows why.")
 
 
 def _check(patterns: tuple[str, ...], verbose: bool) -> bool:
@@ -102,9 +96,8 @@ def _check(patterns: tuple[str, ...], verbose: bool) -> bool:
                 click.echo(f"FAIL {pattern}: {exc}")
                 ok = False
         targets += [i for i in chosen if i not in targets]
-    for info in targets:
-        if info.disabled:
-            click.echo(f"SKIP {info.lookup_name} ({info.source}): disabled")
+    for info in (i for i in targets if i.disabled):
+        click.echo(f"SKIP {info.lookup_name} ({info.source}): disabled")
     for info, result in _isolated("check", [i for i in targets if not i.disabled]):
         failed = f"FAIL {info.lookup_name} ({info.source}) at load: {result.get('message')}"
         click.echo(result.get("report" if verbose else "summary", failed))
@@ -115,7 +108,6 @@ def _check(patterns: tuple[str, ...], verbose: bool) -> bool:
 
 
 def _check_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    # The work of one plugin, in a child (or here, when no child can start): check, or import.
     report = check_architecture(info, (28, 28), 10)
     trace = _import_here(info).get("traceback", "") if report.stage == "load" else ""
     return {"ok": report.ok, "summary": report.summary(), "report": str(report), "traceback": trace}
@@ -130,17 +122,12 @@ def _import_here(info) -> dict:  # type: ignore[no-untyped-def,type-arg]
 
 
 #: Each task of a child: the work for one plugin, its default time limit, how a failure reads.
-_TASKS = {
-    "import": (_import_here, 120.0, "finish importing", "being imported"),
-    "check": (_check_here, 600.0, "finish its check", "being loaded or checked"),
-}
+_TASKS = {"import": (_import_here, 120.0, "finish importing", "being imported"),
+          "check": (_check_here, 600.0, "finish its check", "being loaded or checked")}
 
 
 def _isolated(task: str, infos: list) -> list:  # type: ignore[type-arg]
-    """Run ``task`` for each entry in child processes; return (info, result) pairs.
-
-    A child that hangs or dies fails the plugin it was on; if none can start, the work is done here.
-    """
+    """Run ``task`` for each entry in a child, a new one after a hang or crash: (info, result)."""
     here, default, verb, doing = _TASKS[task]
     limit = 0.0
     with suppress(ValueError):
@@ -153,10 +140,9 @@ def _isolated(task: str, infos: list) -> list:  # type: ignore[type-arg]
     results: list = []
     pending = list(infos)
     while pending:
-        keys = json.dumps([i.key for i in pending])
         try:
-            done = subprocess.run(command, input=keys, stdout=subprocess.PIPE, env=env, text=True,
-                                  timeout=limit * len(pending))
+            done = subprocess.run(command, input=json.dumps([i.key for i in pending]), env=env,
+                                  stdout=subprocess.PIPE, text=True, timeout=limit * len(pending))
             out, hung = done.stdout, False
         except subprocess.TimeoutExpired as exc:  # its output so far is kept, as bytes
             out, hung = (exc.stdout or b"").decode("utf-8", "replace"), True
@@ -186,7 +172,7 @@ def _child() -> None:
     sys.stdout = sys.stderr
     work = _TASKS[sys.argv[1]][0]
     # The parent reports every problem itself; do not print them twice as log lines.
-    logging.getLogger("brainkit.architectures").setLevel(logging.ERROR)
+    architectures.logger.setLevel(logging.ERROR)
     infos = {i.key: i for i in architectures.discover()}
     print(json.dumps({"ready": True}), file=results, flush=True)
     for key in json.loads(sys.stdin.read() or "[]"):
@@ -203,29 +189,20 @@ def _child() -> None:
 def archs(names: tuple[str, ...], check: bool, verbose: bool) -> None:
     """List the architectures brainkit can build, and where each comes from.
 
-    NAMES filter the list (globs such as 'm*' work, and 'distribution:name').
-    Architectures come from entry points in the group 'brainkit.architectures':
-    brainkit's own and those of any installed plugin package. Turn some off
-    with BRAINKIT_DISABLE_ARCHITECTURES="name,distribution:name".
-
-    \b
-    Examples:
-      brainkit archs
-      brainkit archs --verbose
-      brainkit archs --check
-      brainkit archs --check cnn lenet5
+    NAMES filter the list (globs such as 'm*' work, and 'distribution:name'). Architectures come
+    from entry points in the group 'brainkit.architectures': brainkit's own and any installed
+    plugin package's. Turn some off with BRAINKIT_DISABLE_ARCHITECTURES="name,distribution:name".
     """
     # Problems are shown in the table; do not print them twice as log lines.
-    logger = logging.getLogger("brainkit.architectures")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    level = architectures.logger.level
+    architectures.logger.setLevel(logging.ERROR)
     try:
         if check and not _check(names, verbose):
             raise SystemExit(1)
         if not check:
             _list(names, verbose)
     finally:
-        logger.setLevel(level)
+        architectures.logger.setLevel(level)
 
 
 COMMANDS = [archs]

@@ -71,8 +71,7 @@ def fastest_backend(rows: list[dict]) -> str | None:
 
 
 @click.command()
-@click.option("--backends",
-              help="Comma-separated backends to measure (default: every installed one).")
+@click.option("--backends", help="Comma-separated backends to measure (default: all installed).")
 @click.option("--arch", default="mlp", show_default=True, help="Architecture to train.")
 @click.option("--full", is_flag=True, help="Train on the full Fashion-MNIST (60,000 images) "
               "instead of the embedded 5,000-image sample.")
@@ -82,10 +81,9 @@ def fastest_backend(rows: list[dict]) -> str | None:
 def bench(backends, arch, full, epochs, timeout, as_json):
     """Measure which Keras backend trains fastest on this machine.
 
-    Each backend runs in its own process: import time, then the lesson MLP (batch 32, Adam) for a
-    few epochs, with seconds per epoch (the first, which compiles, shown apart) and test accuracy.
-    The fastest has the shortest estimated whole lesson (import, compiling and the recipe's epochs
-    on 60,000 images). Backends that are not installed are skipped.
+    Each installed backend, in its own process: import time, seconds per epoch (the first, which
+    compiles, apart) and test accuracy; the fastest has the shortest estimated whole lesson
+    (import, compiling and the recipe's epochs on 60,000 images).
     """
     wanted = [b.strip().lower() for b in (backends or ",".join(BACKENDS)).split(",") if b.strip()]
     if unknown := [b for b in wanted if b not in BACKENDS]:
@@ -124,12 +122,11 @@ def bench(backends, arch, full, epochs, timeout, as_json):
                    f"{r['accuracy']:>8.4f} {r['lesson_s']:>8.1f}  {r['fit_path']}{mark}")
     for b in skipped:
         click.echo(f'{b:<11} not installed (pip install "brainkit[{b}]")')
-    if ok:
+    if fastest:  # then ok holds at least one row
         n, full_n = ok[0]["examples"], FULL_TRAIN_EXAMPLES
         scaled = "" if n == full_n else f", s/epoch scaled from {n:,} to {full_n:,} images"
         click.echo(f"\nlesson s: estimated seconds of the whole {arch} lesson: import, compiling, "
                    f"{ok[0]['recipe_epochs']} epochs on {full_n:,} images{scaled}.")
-    if fastest:
         click.echo(f"\nFastest here: {fastest}. Use it with `brainkit --backend {fastest} ...` "
                    f"or KERAS_BACKEND={fastest}.")
 

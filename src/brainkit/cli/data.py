@@ -77,12 +77,7 @@ def show(dataset, split, count, seed, out, offline, **download_options) -> None:
 def fetch(dataset, **download_options) -> None:
     """Download DATASET if it is not on this machine, check each file's SHA-256, and cache it.
 
-    A mirror that fails, stalls or serves wrong bytes gives way to the next. Handy before going
-    offline or to prepare a container image.
-
-    \b
-    Example:
-      brainkit fetch mnist --mirror https://example.org/keras-datasets/ --timeout 60
+    A mirror that fails, stalls or serves wrong bytes gives way to the next.
     """
     click.echo(repr(load(dataset, **download_options)))
 

@@ -16,15 +16,16 @@ __all__ = ["COMMANDS"]
 
 
 def _weights(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    """Turn ``"6,2,3"`` into ``(6.0, 2.0, 3.0)``; the count is checked by the command."""
+    """Turn ``"6,2,3"`` into ``(6.0, 2.0, 3.0)``; the command checks the count."""
     if value is None:
         return None
-    weights, fix = [], "give numbers separated by commas, e.g. 6,2,3."
+    weights = []
     for part in (p.strip() for p in value.split(",")):
         try:
             weights.append(float(part))
         except ValueError:
             wrong = f"{part!r} is not a number" if part else f"{value!r} has an empty entry"
+            fix = "give numbers separated by commas, e.g. 6,2,3."
             raise click.BadParameter(f"{wrong}; {fix}") from None
         if not math.isfinite(weights[-1]):
             raise click.BadParameter(f"{part!r} is not a finite number; e.g. 6,2,3.")
@@ -39,72 +40,44 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> 
 
 def _picture(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     from matplotlib.figure import Figure
-
     suffix = "" if value is None else value.suffix.lower().lstrip(".")
     if value is not None and suffix not in Figure().canvas.get_supported_filetypes():
-        raise click.BadParameter(
-            f"cannot save a picture as {value.name!r}; end the name with .png (or .svg, .pdf)."
-        )
+        raise click.BadParameter(f"cannot save a picture as {value.name!r}; end the name with "
+                                 ".png (or .svg, .pdf).")
     return value
-
-
-def _save(fig: Any, path: Path) -> None:  # a FigureError says why and what to do
-    click.echo(f"wrote {save_figure(fig, path)}")
 
 
 @click.command("hotdog")
 @click.option("--ketchup/--no-ketchup", default=False, help="Is there ketchup? (default: no)")
 @click.option("--mustard/--no-mustard", default=False, help="Is there mustard? (default: no)")
 @click.option("--bun/--no-bun", default=False, help="Is there a bun? (default: no)")
-@click.option(
-    "--weights", callback=_weights, metavar="W1,W2,W3",
-    help="Weights for ketchup, mustard, bun. Default: the book's 6,2,3. "
-    "With --learn: the starting weights (default: zeros, or random with --seed).",
-)
-@click.option(
-    "--threshold", type=float, callback=_finite,
-    help="Output 1 when the weighted sum is strictly greater than this. Default: 4. "
-    "With --learn: the starting threshold, i.e. minus the starting bias (default 0).",
-)
-@click.option(
-    "--learn", is_flag=True,
-    help="Learn weights from the 8-row truth table with Rosenblatt's rule "
-    "(--ketchup/--mustard/--bun are not used).",
-)
-@click.option(
-    "--xor", is_flag=True, help="Try to learn XOR instead (implies --learn): a perceptron cannot."
-)
-@click.option(
-    "--epochs", type=click.IntRange(min=1), default=100, show_default=True,
-    help="With --learn: at most this many passes over the data.",
-)
-@click.option(
-    "--learning-rate", type=float, default=1.0, show_default=True,
-    help="With --learn: size of each nudge (> 0).",
-)
-@click.option(
-    "--seed", type=click.IntRange(min=0),
-    help="With --learn: start from random weights drawn with this seed.",
-)
-@click.option(
-    "--plot", type=click.Path(dir_okay=False, path_type=Path), callback=_picture,
-    metavar="PATH.png",
-    help="Save a picture: the perceptron diagram, or with --learn the decision boundary "
-    "while learning.",
-)
-def hotdog(
-    ketchup: bool, mustard: bool, bun: bool, weights: tuple[float, ...] | None,
-    threshold: float | None, learn: bool, xor: bool, epochs: int, learning_rate: float,
-    seed: int | None, plot: Path | None,
-) -> None:
+@click.option("--weights", callback=_weights, metavar="W1,W2,W3",
+              help="Weights for ketchup, mustard, bun. Default: the book's 6,2,3. With --learn: "
+              "the starting weights (default: zeros, or random with --seed).")
+@click.option("--threshold", type=float, callback=_finite,
+              help="Output 1 when the weighted sum is strictly greater than this. Default: 4. "
+              "With --learn: the starting threshold, i.e. minus the starting bias (default 0).")
+@click.option("--learn", is_flag=True, help="Learn weights from the 8-row truth table with "
+              "Rosenblatt's rule, printing every update (--ketchup/--mustard/--bun unused).")
+@click.option("--xor", is_flag=True,
+              help="Try to learn XOR instead (implies --learn): a perceptron cannot.")
+@click.option("--epochs", type=click.IntRange(min=1), default=100, show_default=True,
+              help="With --learn: at most this many passes over the data.")
+@click.option("--learning-rate", type=float, default=1.0, show_default=True,
+              help="With --learn: size of each nudge (> 0).")
+@click.option("--seed", type=click.IntRange(min=0),
+              help="With --learn: start from random weights drawn with this seed.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), callback=_picture,
+              metavar="PATH.png", help="Save a picture: the perceptron diagram, or with --learn "
+              "the decision boundary while learning.")
+def hotdog(ketchup: bool, mustard: bool, bun: bool, weights: tuple[float, ...] | None,
+           threshold: float | None, learn: bool, xor: bool, epochs: int, learning_rate: float,
+           seed: int | None, plot: Path | None) -> None:
     """Ask the hot-dog perceptron of Deep Learning Illustrated (ch. 6).
 
     Three yes/no inputs, ketchup, mustard and bun, weighted 6, 2 and 3: "hot dog" when the
     weighted sum is strictly greater than the threshold 4. The command walks through the
     arithmetic, in the threshold form and in the bias form z = w.x + b with b = -threshold.
-
-    With --learn it learns weights from the 8 possible inputs with Rosenblatt's rule and prints
-    every update. --xor shows the classic failure: no single perceptron can learn XOR.
 
     \b
     Examples:
@@ -121,26 +94,24 @@ def hotdog(
         raise click.BadParameter("must be a number greater than 0, e.g. 1.", param_hint=hint)
     if weights is not None and len(weights) != len(names):
         n = len(names)
-        raise click.BadParameter(
-            f"needs {n} numbers, one per input ({', '.join(names)}), got {len(weights)}; "
-            f"e.g. --weights {','.join('623'[:n])}.", param_hint="'--weights'",
-        )
+        raise click.BadParameter(f"needs {n} numbers, one per input ({', '.join(names)}), got "
+                                 f"{len(weights)}; e.g. --weights {','.join('623'[:n])}.",
+                                 param_hint="'--weights'")
     if not learn:
         t = P.BOOK_THRESHOLD if threshold is None else threshold
         p = P.Perceptron(weights or P.BOOK_WEIGHTS, t)
         x = [int(ketchup), int(mustard), int(bun)]
         click.echo(f"{p.explain(x)}\n\nVerdict: {p.verdict(x).upper()}")
-        if plot is not None:
-            _save(plot_perceptron(p, x), plot)
+        if plot is not None:  # a FigureError says why and what to do
+            click.echo(f"wrote {save_figure(plot_perceptron(p, x), plot)}")
         return
     X, y = P.xor_data() if xor else P.hotdog_truth_table()
     data = "the hot-dog truth table (8 rows, labelled by the book's perceptron)"
     data = "XOR (1 when exactly one input is 1)" if xor else data
     click.echo(f"Learning {data} with Rosenblatt's perceptron rule.")
-    result = P.train_perceptron(
-        X, y, learning_rate=learning_rate, epochs=epochs, seed=seed, initial_weights=weights,
-        initial_bias=None if threshold is None else -threshold,
-    )
+    result = P.train_perceptron(X, y, learning_rate=learning_rate, epochs=epochs, seed=seed,
+                                initial_weights=weights,
+                                initial_bias=None if threshold is None else -threshold)
     rule = "w <- w + rate * (target - output) * x,  b <- b + rate * (target - output)"
     click.echo(f"After each mistake: {rule}\n")
     for u in result.updates:
@@ -152,7 +123,7 @@ def hotdog(
     click.echo(done if result.converged else "The final weights on the data (NO marks a mistake):")
     click.echo(P.format_table(result.perceptron, X, y, show_sigmoid=False))
     if plot is not None:
-        _save(plot_decision_boundary(result), plot)
+        click.echo(f"wrote {save_figure(plot_decision_boundary(result), plot)}")
 
 
 COMMANDS = [hotdog]

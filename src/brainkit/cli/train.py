@@ -5,11 +5,9 @@ import tempfile
 from pathlib import Path
 
 import click
-import numpy as np
 
 from brainkit import architectures, training
 from brainkit.datasets import DataNotFoundError, load
-from brainkit.images import load_image
 from brainkit.run_figures import draw_into_run, write_run_figures
 from brainkit.run_folders import RunError, reserve_run_folder
 from brainkit.viz import plot_conversion, save_figure
@@ -84,17 +82,15 @@ def _save(result, target: Path, overwrite: bool, figures) -> None:
     """Save the run; if it is refused now (disk full, folder taken meanwhile), save it elsewhere."""
     try:
         result.save(target, overwrite=overwrite, figures=figures)
-        return
     except RunError as exc:
-        problem = str(exc)
-    try:
-        rescue = Path(tempfile.mkdtemp(prefix="brainkit-run-rescued-"))
-        result.save(rescue, figures=figures)
-    except (OSError, RunError) as exc:
-        raise click.ClickException(f"{problem} The run could not be saved anywhere else "
-                                   f"either ({exc}).") from exc
-    raise click.ClickException(f"{problem}\nThe trained run was saved to {rescue}/ instead: "
-                               f"move it where you want it (mv {rescue} ...).")
+        try:
+            rescue = Path(tempfile.mkdtemp(prefix="brainkit-run-rescued-"))
+            result.save(rescue, figures=figures)
+        except (OSError, RunError) as again:
+            raise click.ClickException(f"{exc} The run could not be saved anywhere else "
+                                       f"either ({again}).") from again
+        raise click.ClickException(f"{exc}\nThe trained run was saved to {rescue}/ instead: "
+                                   f"move it where you want it (mv {rescue} ...).") from exc
 
 
 @click.command()
@@ -128,14 +124,12 @@ def predict(run, images, top, show_dir):
     the garment filling 28 x 28, light on black).
     """
     result = training.load_run(run)
-    shape = tuple(result.input_shape[:2])
-    converted = [load_image(path, size=shape, style=result.dataset_name) for path in images]
-    predictions = training.predict(result, np.stack(converted), top=top)
+    predictions = training.predict(result, images, top=top)
     for path, pred in zip(images, predictions, strict=True):
         click.echo(f"{path}: {pred.class_name} ({pred.probability:.1%})  [{pred}]")
     if show_dir is not None:
         for path, pred in zip(images, predictions, strict=True):
-            fig = plot_conversion(path, size=shape, style=result.dataset_name,
+            fig = plot_conversion(path, size=result.input_shape[:2], style=result.dataset_name,
                                   probabilities=pred.probabilities, class_names=result.class_names)
             save_figure(fig, show_dir / f"{path.stem}-prediction.png")
         click.echo(f"figures in {show_dir}/")

@@ -1,8 +1,5 @@
-"""Data sets for learning, offline-first, verified and cached; Keras drop-ins as
-``datasets.fashion_mnist.load_data()``. Where files are looked for and how they are verified:
-"Data, with or without a network" in the installation guide."""
-
-from __future__ import annotations
+"""Data sets for learning, offline-first, verified and cached, with Keras drop-ins such as
+``datasets.fashion_mnist.load_data()``; see "Data, with or without a network" (installation)."""
 
 import functools
 from dataclasses import asdict, dataclass
@@ -29,7 +26,7 @@ def load(name: str = "fashion_mnist", *, data_dir: str | Path | None = None,
          download: bool | None = None, cache: bool = True, mmap: bool = False, quiet: bool = False,
          mirrors: str | list[str] | tuple[str, ...] | None = None, timeout: float | None = None,
          deadline: float | None = None) -> Dataset:
-    """Load a data set by name.
+    """Load a data set by name, as a :class:`Dataset`.
 
     Parameters
     ----------
@@ -44,16 +41,10 @@ def load(name: str = "fashion_mnist", *, data_dir: str | Path | None = None,
     quiet : bool
         No progress bar while downloading (a note about an unwritable cache is still logged).
     mirrors : str or list of str, optional
-        Base URLs to try in turn; each file is verified, and the next mirror is tried when one
-        fails or serves wrong bytes (default: ``$BRAINKIT_MIRRORS``, else the data set's own).
+        Base URLs tried in turn (default: ``$BRAINKIT_MIRRORS``, else the data set's own).
     timeout, deadline : float, optional
         Seconds to wait for a server's next bytes (``$BRAINKIT_TIMEOUT``, else 30), and for all
         downloads of this load (``$BRAINKIT_DOWNLOAD_DEADLINE``, else 900).
-
-    Returns
-    -------
-    Dataset
-        The arrays, ``class_names``, ``source`` and ``location``.
 
     Raises
     ------
@@ -100,24 +91,10 @@ def dataset_status() -> list[DatasetStatus]:
     return out
 
 
-def _register_builtins() -> None:
-    for spec in (_mnist_family.FASHION_MNIST, _mnist_family.MNIST):
-        register_dataset(spec.name, functools.partial(_mnist_family.load_mnist_family, spec),
-                         spec.description, spec.class_names,
-                         functools.partial(_mnist_family.status_of, spec))
-
-    def sample_status():  # type: ignore[no-untyped-def]
-        path = _sample.SAMPLE_PATH
-        if not path.is_file():
-            return {"state": "missing (reinstall brainkit)", "location": None, "size": 0}
-        return {"state": "embedded", "location": str(path), "size": path.stat().st_size}
-
-    register_dataset(
-        "fashion_mnist_sample", _sample.load_sample,
-        "5,000/1,000 class-balanced Fashion-MNIST subset shipped inside brainkit (no download).",
-        _mnist_family.FASHION_MNIST.class_names, sample_status,
-    )
-    register_dataset("hotdog", hotdog.load_hotdog_dataset, hotdog.DESCRIPTION, hotdog.CLASS_NAMES)
-
-
-_register_builtins()
+for _spec in (_mnist_family.FASHION_MNIST, _mnist_family.MNIST):
+    register_dataset(_spec.name, functools.partial(_mnist_family.load_mnist_family, _spec),
+                     _spec.description, _spec.class_names,
+                     functools.partial(_mnist_family.status_of, _spec))
+register_dataset("fashion_mnist_sample", _sample.load_sample, _sample.DESCRIPTION,
+                 _mnist_family.FASHION_MNIST.class_names, _sample.status)
+register_dataset("hotdog", hotdog.load_hotdog_dataset, hotdog.DESCRIPTION, hotdog.CLASS_NAMES)

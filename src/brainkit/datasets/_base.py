@@ -1,7 +1,5 @@
 """The :class:`Dataset` container, the errors, and the registry of dataset names."""
 
-from __future__ import annotations
-
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field

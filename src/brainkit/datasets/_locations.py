@@ -1,7 +1,4 @@
-"""Where brainkit looks for data, and whether it may download (the search order: "Data, with
-or without a network" in the installation guide)."""
-
-from __future__ import annotations
+"""Where brainkit keeps data, and whether it may download ("Data, with or without a network")."""
 
 import contextlib
 import logging
@@ -13,9 +10,8 @@ from pathlib import Path
 from brainkit._atomic import writable_dir
 from brainkit.runtime import cache_root
 
-__all__ = ["DEFAULT_DEADLINE", "DEFAULT_TIMEOUT", "cache_root", "deadline_from_env",
-           "fallback_cache_root", "keras_datasets_dir", "mirrors_from_env", "offline",
-           "timeout_from_env", "usable_cache_dir", "writable_dir"]
+__all__ = ["DEFAULT_DEADLINE", "DEFAULT_TIMEOUT", "cache_root", "fallback_cache_root", "offline",
+           "seconds_from_env", "usable_cache_dir"]
 
 DEFAULT_TIMEOUT = 30.0  # seconds to wait for a server's next byte before the next mirror
 DEFAULT_DEADLINE = 900.0  # seconds all the downloads of one load may take together
@@ -24,55 +20,31 @@ _log = logging.getLogger("brainkit.datasets")
 _noted: set[str] = set()
 
 
-def keras_datasets_dir() -> Path:
-    """Return Keras's download folder: ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``."""
-    keras_home = os.environ.get("KERAS_HOME")
-    return (Path(keras_home).expanduser() if keras_home else Path.home() / ".keras") / "datasets"
-
-
 def offline() -> bool:
     """Return True when ``BRAINKIT_OFFLINE`` is set to a true value (1, true, yes, on)."""
     return os.environ.get("BRAINKIT_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def mirrors_from_env() -> tuple[str, ...] | None:
-    """Return the mirrors listed in ``BRAINKIT_MIRRORS`` (comma-separated base URLs), if set."""
-    env = os.environ.get("BRAINKIT_MIRRORS", "").strip()
-    return tuple(m.strip() for m in env.split(",") if m.strip()) if env else None
-
-
-def _seconds_from_env(name: str) -> float | None:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return None
+def seconds_from_env(name: str, default: float) -> float:
+    """Return the positive number of seconds in environment variable ``name``, else ``default``."""
+    if not (raw := os.environ.get(name, "").strip()):
+        return default
     with contextlib.suppress(ValueError):
         if float(raw) > 0:
             return float(raw)
-    _note(f"env:{name}", f"brainkit: ignoring {name}={raw!r}: it must be a positive number of "
-          "seconds.")
-    return None
-
-
-def timeout_from_env() -> float | None:
-    """Return ``BRAINKIT_TIMEOUT`` (seconds to wait for a server's next byte), if set."""
-    return _seconds_from_env("BRAINKIT_TIMEOUT")
-
-
-def deadline_from_env() -> float | None:
-    """Return ``BRAINKIT_DOWNLOAD_DEADLINE`` (seconds for all downloads of one load), if set."""
-    return _seconds_from_env("BRAINKIT_DOWNLOAD_DEADLINE")
+    _note(f"env:{name}", f"brainkit: ignoring {name}={raw!r}, not a positive number of seconds.")
+    return default
 
 
 def _note(key: str, message: str) -> None:
-    """Log ``message`` once per process (a one-line note, not a traceback)."""
+    """Log ``message`` once per process."""
     if key not in _noted:
         _noted.add(key)
         _log.warning("%s", message)
 
 
 def fallback_cache_root(create: bool = True) -> Path | None:
-    """The private per-user folder (owned by this user, closed to others) in the system temporary
-    folder used when the cache cannot be written, or None; ``create=False`` only looks for it."""
+    """This user's private stand-in for the cache in the temp folder (``create=False``: look)."""
     uid = os.getuid() if hasattr(os, "getuid") else 0
     folder = Path(tempfile.gettempdir()) / f"brainkit-{uid}"
     try:
@@ -88,15 +60,13 @@ def fallback_cache_root(create: bool = True) -> Path | None:
 
 
 def usable_cache_dir(name: str) -> Path | None:
-    """The folder to write data set ``name``'s files in: ``cache_root() / name`` if writable, else
-    (noted once per process) the same name in :func:`fallback_cache_root`, or None."""
+    """``cache_root() / name`` if writable, else (noted once) in :func:`fallback_cache_root`."""
     root = cache_root()
     if (problem := writable_dir(root / name)) is None:
         return root / name
+    where_wrong = root / name
     if (root_problem := writable_dir(root)) is not None:  # name the folder the user knows
         where_wrong, problem = root, root_problem
-    else:
-        where_wrong = root / name
     fallback = fallback_cache_root()
     where = f"using {fallback} for now" if fallback else "the data is not cached"
     env = os.environ.get("BRAINKIT_DATA")

@@ -1,13 +1,13 @@
 """Fashion-MNIST and MNIST: find, verify, parse and cache the real files. IDX files are checked
 by the SHA-256 of their decompressed payload (so re-compressed copies pass), ``mnist.npz`` whole."""
 
-from __future__ import annotations
-
 import contextlib
 import functools
 import gzip
+import hashlib
 import io
 import logging
+import os
 import tempfile
 import time
 import zlib
@@ -22,7 +22,7 @@ from brainkit.datasets import _cache
 from brainkit.datasets import _locations as loc
 from brainkit.datasets._base import DataNotFoundError, Dataset, IntegrityError
 from brainkit.datasets._fetch import DeadlineError, DownloadError, VerifyError, download
-from brainkit.datasets._idx import parse_idx, read_payload, sha256
+from brainkit.datasets._idx import parse_idx
 from brainkit.datasets._locations import cache_root, usable_cache_dir
 
 __all__ = ["FASHION_MNIST", "MNIST", "MnistSpec", "load_mnist_family", "status_of"]
@@ -49,11 +49,11 @@ class MnistSpec:
     description: str
     class_names: tuple[str, ...]
     idx_files: tuple[IdxFile, ...]
-    npz_name: str | None
-    npz_sha256: str | None
     mirrors: tuple[str, ...]
     system_dirs: tuple[str, ...]
-    keras_subdir: str
+    keras_subdir: str = ""
+    npz_name: str | None = None
+    npz_sha256: str | None = None
     apt_package: str | None = None
     embedded_alternative: str | None = None
     n_train: int = 60000
@@ -71,7 +71,6 @@ class MnistSpec:
 
     @property
     def shapes(self) -> dict[str, tuple[int, ...]]:
-        """The shape each array must have."""
         n, m = self.n_train, self.n_test
         return {"x_train": (n, 28, 28), "y_train": (n,), "x_test": (m, 28, 28), "y_test": (m,)}
 
@@ -92,7 +91,6 @@ FASHION_MNIST = MnistSpec(
         IdxFile("y_test", "t10k-labels-idx1-ubyte.gz",
                 "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", 1),
     ),
-    npz_name=None, npz_sha256=None,
     mirrors=("https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
              "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
     system_dirs=("/usr/share/datasets/fashion-mnist", "/usr/local/share/datasets/fashion-mnist"),
@@ -107,19 +105,16 @@ MNIST = MnistSpec(
     npz_sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
     mirrors=("https://storage.googleapis.com/tensorflow/tf-keras-datasets/",),
     system_dirs=("/usr/share/datasets/mnist", "/usr/local/share/datasets/mnist"),
-    keras_subdir="",
 )
 
 
 def _search_dirs(spec: MnistSpec, data_dir: Path | None,
                  fallback: Path | None = None) -> list[tuple[str, Path]]:
     dirs = [("data_dir", data_dir)] if data_dir is not None else []
-    dirs.append(("cache", cache_root() / spec.name))
-    if fallback is not None and fallback != cache_root() / spec.name:
-        dirs.append(("cache", fallback))
-    dirs.extend(("system", Path(d)) for d in spec.system_dirs)
-    dirs.append(("keras", loc.keras_datasets_dir() / spec.keras_subdir))
-    return dirs
+    dirs += [("cache", d) for d in (cache_root() / spec.name, fallback) if d is not None]
+    dirs += [("system", Path(d)) for d in spec.system_dirs]
+    keras = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
+    return dirs + [("keras", keras / "datasets" / spec.keras_subdir)]  # Keras's downloads
 
 
 def _find(folder: Path, filename: str) -> Path | None:
@@ -144,20 +139,26 @@ def _decode(part: IdxFile, data: bytes, name: str) -> dict[str, np.ndarray]:
 
 def _read_part(part: IdxFile, path: Path, kind: str) -> dict[str, np.ndarray]:
     """Read, verify and parse one file found in a ``kind`` folder; errors say how to fix it."""
+    fixes = {"cache": f"Delete {path} and load again to download a fresh copy.",
+             "system": f"Reinstall the system package that installed {path} (e.g. "
+                       "'sudo apt-get install --reinstall dataset-fashion-mnist')."}
+    fix = fixes.get(kind, f"Replace or delete {path}.")
     try:
-        data = read_payload(path)
-        digest = sha256(data)
-        if digest != part.sha256:
-            raise IntegrityError(
-                f"{path} has the wrong contents: SHA-256 of its data is {digest[:16]}..., expected "
-                f"{part.sha256[:16]}... It is corrupt, truncated or a different file.")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IntegrityError(f"Cannot read {path}: {exc.strerror or exc}. {fix}") from exc
+    if path.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise IntegrityError(f"{path} is not a complete gzip file ({exc}); it is probably "
+                                 f"truncated or corrupt. {fix}") from exc
+    if (digest := hashlib.sha256(data).hexdigest()) != part.sha256:
+        raise IntegrityError(f"{path} has the wrong contents (SHA-256 {digest[:16]}..., expected "
+                             f"{part.sha256[:16]}...): corrupt, cut off or another file. {fix}")
+    try:
         return _decode(part, data, str(path))
     except IntegrityError as exc:
-        fix = {
-            "cache": f"Delete {path} and load again to download a fresh copy.",
-            "system": f"Reinstall the system package that installed {path} (e.g. "
-                      "'sudo apt-get install --reinstall dataset-fashion-mnist').",
-        }.get(kind, f"Replace or delete {path}.")
         raise IntegrityError(f"{exc} {fix}") from (exc.__cause__ or exc)
 
 
@@ -168,11 +169,10 @@ def _not_found(spec: MnistSpec, dirs: list[tuple[str, Path]], errors: list[str],
     if not allowed:
         lines.append("Downloading is off (BRAINKIT_OFFLINE=1 or download=False).")
     elif errors:
-        lines.append("Downloads failed: " + "; ".join(errors) + ".")
-        lines.append(
-            "To use other mirrors: mirrors=[...] (or --mirror, or BRAINKIT_MIRRORS=url1,url2); "
-            "slow links: timeout= and deadline= (or --timeout/--deadline, BRAINKIT_TIMEOUT, "
-            "BRAINKIT_DOWNLOAD_DEADLINE).")
+        lines.append("Downloads failed: " + "; ".join(errors) + ". To use other mirrors: "
+                     "mirrors=[...] (or --mirror, or BRAINKIT_MIRRORS=url1,url2); slow links: "
+                     "timeout= and deadline= (or --timeout/--deadline, BRAINKIT_TIMEOUT, "
+                     "BRAINKIT_DOWNLOAD_DEADLINE).")
     if damaged:
         lines.append("Found but unusable: " + " ".join(damaged))
     names = ", ".join(part.filename for part in spec.parts)
@@ -189,19 +189,16 @@ def _check_download(part: IdxFile, arrays: dict[str, np.ndarray], tmp: Path) -> 
     """The ``verify`` callback of :func:`download`: raise on wrong bytes, else fill ``arrays``."""
     raw = data = tmp.read_bytes()
     if part.filename.endswith(".gz"):
-        if raw[:2] != b"\x1f\x8b":
-            raise IntegrityError(f"the {len(raw)} bytes received are not a gzip file: the "
-                                 "mirror served something else (discarded)")
         try:
             data = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
-            raise IntegrityError(f"the {len(raw)} bytes received are incomplete gzip data "
-                                 f"({exc}): the transfer was cut off (discarded)") from exc
-    digest = sha256(data)
-    if digest != part.sha256:
-        raise IntegrityError(
-            f"served the wrong bytes (SHA-256 {digest[:16]}..., expected "
-            f"{part.sha256[:16]}...): a cut-off transfer or another file (discarded)")
+            cut = raw[:2] == b"\x1f\x8b"  # gzip's magic number: a gzip file, cut short
+            what = (f"are incomplete gzip data ({exc}): the transfer was cut off" if cut
+                    else "are not a gzip file: the mirror served something else")
+            raise IntegrityError(f"the {len(raw)} bytes received {what} (discarded)") from exc
+    if (digest := hashlib.sha256(data).hexdigest()) != part.sha256:
+        raise IntegrityError(f"served the wrong bytes (SHA-256 {digest[:16]}..., expected "
+                             f"{part.sha256[:16]}...): cut off, or another file (discarded)")
     arrays.update(_decode(part, data, part.filename))
 
 
@@ -210,10 +207,11 @@ def _fetch_missing(spec: MnistSpec, missing: list[IdxFile], target_dir: Path, mi
                    arrays: dict[str, np.ndarray], located: dict[str, Any]) -> list[str]:
     """Download the missing parts into ``target_dir``, parsed into ``arrays``; return the errors."""
     urls = (mirrors,) if isinstance(mirrors, str) else tuple(mirrors or ())
-    urls = urls or loc.mirrors_from_env() or spec.mirrors
-    timeout = timeout or loc.timeout_from_env() or loc.DEFAULT_TIMEOUT
-    deadline_s = deadline or loc.deadline_from_env() or loc.DEFAULT_DEADLINE
-    stop = time.monotonic() + deadline_s
+    env = os.environ.get("BRAINKIT_MIRRORS", "").split(",")  # comma-separated base URLs
+    urls = urls or tuple(url.strip() for url in env if url.strip()) or spec.mirrors
+    timeout = timeout or loc.seconds_from_env("BRAINKIT_TIMEOUT", loc.DEFAULT_TIMEOUT)
+    budget = deadline or loc.seconds_from_env("BRAINKIT_DOWNLOAD_DEADLINE", loc.DEFAULT_DEADLINE)
+    stop = time.monotonic() + budget
     errors: list[str] = []
     unreachable: set[str] = set()  # mirrors that timed out or refused: not asked again
     for part in missing:
@@ -225,7 +223,7 @@ def _fetch_missing(spec: MnistSpec, missing: list[IdxFile], target_dir: Path, mi
                 located[part.role] = ("download", path)
                 break
             except DeadlineError as exc:
-                errors.append(f"{exc} ({deadline_s:g} s for all downloads; raise it with "
+                errors.append(f"{exc} ({budget:g} s for all downloads; raise it with "
                               "deadline=..., --deadline or BRAINKIT_DOWNLOAD_DEADLINE)")
                 return errors
             except DownloadError as exc:
@@ -237,21 +235,18 @@ def _fetch_missing(spec: MnistSpec, missing: list[IdxFile], target_dir: Path, mi
 
 def _from_cache(spec: MnistSpec, folder: Path, mmap: bool) -> Dataset | None:
     expect = {role: ("|u1", shape) for role, shape in spec.shapes.items()}
-    cached = _cache.read_arrays(folder, spec.payload_sha256, expect, mmap=mmap)
-    if cached is None:
+    if (cached := _cache.read_arrays(folder, spec.payload_sha256, expect, mmap=mmap)) is None:
         return None
     arrays, meta = cached
     return _dataset(spec, arrays, "cache", str(folder), origin=meta.get("origin", {}))
 
 
-def load_mnist_family(
-    spec: MnistSpec, data_dir: str | Path | None = None, download: bool | None = None,
-    cache: bool = True, mmap: bool = False,
-    mirrors: tuple[str, ...] | list[str] | str | None = None, quiet: bool = False,
-    timeout: float | None = None, deadline: float | None = None,
-) -> Dataset:
-    """Load ``spec``'s data set, verified, from the first place that has it (the parameters of
-    :func:`brainkit.datasets.load`)."""
+def load_mnist_family(spec: MnistSpec, data_dir: str | Path | None = None,
+                      download: bool | None = None, cache: bool = True, mmap: bool = False,
+                      mirrors: tuple[str, ...] | list[str] | str | None = None,
+                      quiet: bool = False, timeout: float | None = None,
+                      deadline: float | None = None) -> Dataset:
+    """Load ``spec``'s data set from the first place with good copies (see ``datasets.load``)."""
     folder = cache_root() / spec.name
     explicit = Path(data_dir).expanduser() if data_dir is not None else None
     if explicit is not None and not explicit.is_dir():
@@ -263,7 +258,7 @@ def load_mnist_family(
     if writes and (hit := _from_cache(spec, folder, mmap)) is not None:
         return hit
     work = usable_cache_dir(spec.name) if writes else None  # where to write; None: nowhere
-    fallback = work if work is not None and work != folder else None
+    fallback = work if work != folder else None
     if fallback is not None:
         _cache.sweep(fallback)
         if (hit := _from_cache(spec, fallback, mmap)) is not None:
@@ -276,36 +271,37 @@ def load_mnist_family(
     dirs = _search_dirs(spec, explicit, fallback)
     for part in spec.parts:
         for kind, directory in dirs:
-            path = _find(directory, part.filename)
-            if path is None:
+            if (path := _find(directory, part.filename)) is None:
                 continue
             try:
                 arrays.update(_read_part(part, path, kind))
+                located[part.role] = (kind, path)
+                break
             except IntegrityError as exc:
                 if kind == "data_dir":
                     raise  # the caller chose this folder: say what is wrong with it
-                if kind == "cache" and _discard(path):  # brainkit's own copy: download again
-                    _log.warning("brainkit: %s is damaged; removed it (it is downloaded again "
-                                 "if possible).", path)
-                    continue
+                if kind == "cache":  # brainkit's own copy: remove it, to download it again
+                    try:
+                        path.unlink()
+                    except OSError:
+                        pass
+                    else:
+                        _log.warning("brainkit: %s is damaged; removed it (it is downloaded "
+                                     "again if possible).", path)
+                        continue
                 problems.setdefault(part.role, exc)
-                continue
-            located[part.role] = (kind, path)
-            break
 
     missing = [part for part in spec.parts if part.role not in located]
     allowed = (download is None or bool(download)) and not loc.offline()
     errors: list[str] = []
-    not_kept = False  # downloaded into a temporary folder, removed after this load
     if missing and allowed:
-        if not writes:
-            work = usable_cache_dir(spec.name)
+        work = work if writes else usable_cache_dir(spec.name)
         with contextlib.ExitStack() as stack:
             target_dir = work
             if work is None:  # nowhere to keep the files: download them for this load only
                 try:
                     tmp = tempfile.TemporaryDirectory(prefix="brainkit-download-")
-                    target_dir, not_kept = Path(stack.enter_context(tmp)), True
+                    target_dir = Path(stack.enter_context(tmp))
                 except OSError as exc:
                     errors = [f"no folder can be written to download into ({exc.strerror or exc})"]
             if target_dir is not None:
@@ -317,17 +313,14 @@ def load_mnist_family(
         if damaged and not (allowed and errors):
             raise damaged[0]
         raise _not_found(spec, dirs, errors, allowed, work, [str(e) for e in damaged])
-    for split in ("train", "test"):
-        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        want_x, want_y = spec.shapes[f"x_{split}"], spec.shapes[f"y_{split}"]
-        if x.shape != want_x or y.shape != want_y:
-            raise IntegrityError(
-                f"{spec.title} {split} split has images {x.shape} and labels {y.shape}; expected "
-                f"{want_x} and {want_y}. The files do not belong together.")
-
-    source = "+".join(sorted({kind for kind, _ in located.values()}))
+    shapes = {role: arrays[role].shape for role in _cache.ROLES}
+    if shapes != spec.shapes:
+        raise IntegrityError(f"{spec.title} files hold arrays of shapes {shapes}; expected "
+                             f"{spec.shapes}. The files do not belong together.")
+    kinds = {kind for kind, _ in located.values()}
+    source = "+".join(sorted(kinds))
     location = "; ".join(sorted({str(path.parent) for _, path in located.values()}))
-    if not_kept:
+    if work is None and "download" in kinds:  # into a temporary folder, removed by now
         location = "downloaded, not kept"
     if writes and work is not None:
         origin = {"source": source, "location": location, "time": time.time()}
@@ -346,27 +339,15 @@ def status_of(spec: MnistSpec) -> dict[str, Any]:
     """Describe where ``spec``'s data set is, without parsing it."""
     fallback = loc.fallback_cache_root(create=False)
     for folder in (cache_root() / spec.name, *((fallback / spec.name,) if fallback else ())):
-        meta = _cache.manifest(folder)
-        if meta is not None and meta.get("payload_sha256") == spec.payload_sha256:
+        if (_cache.manifest(folder) or {}).get("payload_sha256") == spec.payload_sha256:
             size = _cache.cache_size(folder)
             return {"state": "cached, verified", "location": str(folder), "size": size}
-    located: dict[str, Path] = {}
-    for _, directory in _search_dirs(spec, None):
-        for part in spec.parts:
-            if part.role not in located and (path := _find(directory, part.filename)) is not None:
-                located[part.role] = path
-    if len(located) == len(spec.parts):
-        places = "; ".join(sorted({str(p.parent) for p in located.values()}))
-        size = sum(p.stat().st_size for p in located.values())
+    dirs = [folder for _, folder in _search_dirs(spec, None)]
+    found = [next(filter(None, (_find(d, p.filename) for d in dirs)), None) for p in spec.parts]
+    if None not in found:
+        places = "; ".join(sorted({str(p.parent) for p in found}))
+        size = sum(p.stat().st_size for p in found)
         return {"state": "found, verified on first load", "location": places, "size": size}
     state = "missing (offline)" if loc.offline() else "missing, downloadable"
     return {"state": state, "location": None, "size": 0}
 
-
-def _discard(path: Path) -> bool:
-    """Remove a damaged file of brainkit's own cache; False if it cannot be removed."""
-    try:
-        path.unlink()
-    except OSError:
-        return False
-    return True

@@ -1,7 +1,4 @@
-"""The embedded ``fashion_mnist_sample``: 500 training and 100 test images per class of the
-real Fashion-MNIST, chosen (and checked) by ``scripts/make_sample.py``."""
-
-from __future__ import annotations
+"""The embedded ``fashion_mnist_sample``, chosen from Fashion-MNIST by scripts/make_sample.py."""
 
 import hashlib
 from pathlib import Path
@@ -11,9 +8,11 @@ import numpy as np
 from brainkit.datasets._base import Dataset, IntegrityError
 from brainkit.datasets._mnist_family import FASHION_MNIST
 
-__all__ = ["SAMPLE_PATH", "SAMPLE_SHA256", "array_digests", "load_sample"]
+__all__ = ["DESCRIPTION", "SAMPLE_PATH", "SAMPLE_SHA256", "array_digests", "load_sample",
+           "status"]
 
 SAMPLE_PATH = Path(__file__).parent / "data" / "fashion_mnist_sample.npz"
+DESCRIPTION = "5,000/1,000 class-balanced Fashion-MNIST subset inside brainkit (no download)."
 
 #: SHA-256 of each array's raw bytes (C order), written by scripts/make_sample.py.
 SAMPLE_SHA256: dict[str, str] = {
@@ -28,8 +27,14 @@ SAMPLE_SHA256: dict[str, str] = {
 
 def array_digests(arrays: dict[str, np.ndarray]) -> dict[str, str]:
     """Return the SHA-256 of each array's bytes, keyed like ``arrays``."""
-    return {k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()
-            for k, v in arrays.items()}
+    return {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in arrays.items()}  # C order
+
+
+def status() -> dict[str, object]:
+    """Where the sample is (see :func:`brainkit.datasets.dataset_status`)."""
+    if not SAMPLE_PATH.is_file():
+        return {"state": "missing (reinstall brainkit)", "location": None, "size": 0}
+    return {"state": "embedded", "location": str(SAMPLE_PATH), "size": SAMPLE_PATH.stat().st_size}
 
 
 def load_sample(**_: object) -> Dataset:
@@ -37,16 +42,13 @@ def load_sample(**_: object) -> Dataset:
     try:
         with np.load(SAMPLE_PATH, allow_pickle=False) as npz:
             arrays = {k: np.asarray(npz[k]) for k in npz.files}
+        if array_digests(arrays) != SAMPLE_SHA256:
+            raise ValueError("it does not match its recorded checksums")
     except (OSError, ValueError, KeyError) as exc:
-        raise IntegrityError(f"The embedded sample {SAMPLE_PATH} cannot be read ({exc}); reinstall "
-                             "brainkit ('pip install --force-reinstall brainkit').") from exc
-    if array_digests(arrays) != SAMPLE_SHA256:
-        raise IntegrityError(f"The embedded sample {SAMPLE_PATH} does not match its recorded "
-                             "checksums; the installation is damaged. Reinstall brainkit "
-                             "('pip install --force-reinstall brainkit').")
+        raise IntegrityError(f"The embedded sample {SAMPLE_PATH} is damaged ({exc}); reinstall "
+                             "brainkit from its wheel or source folder.") from exc
     return Dataset(
         "fashion_mnist_sample", arrays["x_train"], arrays["y_train"], arrays["x_test"],
-        arrays["y_test"], FASHION_MNIST.class_names, source="embedded", location=str(SAMPLE_PATH),
-        description="A class-balanced 5,000/1,000 subset of Fashion-MNIST shipped inside brainkit.",
-        extra={"train_index": arrays["train_index"], "test_index": arrays["test_index"]},
+        arrays["y_test"], FASHION_MNIST.class_names, source="embedded", description=DESCRIPTION,
+        location=str(SAMPLE_PATH), extra={k: arrays[k] for k in ("train_index", "test_index")},
     )

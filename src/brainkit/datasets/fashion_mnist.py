@@ -1,7 +1,5 @@
 """Keras-compatible Fashion-MNIST: ``load_data()`` as in ``keras.datasets.fashion_mnist``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from brainkit.datasets._base import KerasSplits
@@ -13,17 +11,13 @@ CLASS_NAMES = FASHION_MNIST.class_names  #: The class names, indexed by label.
 
 
 def load_data(data_dir: str | Path | None = None, download: bool | None = None) -> KerasSplits:
-    """Load Fashion-MNIST exactly as ``keras.datasets.fashion_mnist.load_data()`` does.
+    """Load Fashion-MNIST as ``keras.datasets.fashion_mnist.load_data()`` does.
+
+    Returns ``uint8`` ``(x_train, y_train), (x_test, y_test)``: 60,000 and 10,000 28 x 28 images.
 
     Parameters
     ----------
     data_dir, download
         As for :func:`brainkit.datasets.load`: the files are found offline first, and verified.
-
-    Returns
-    -------
-    tuple
-        ``(x_train, y_train), (x_test, y_test)``: ``uint8``, ``(60000, 28, 28)``, ``(60000,)``,
-        ``(10000, 28, 28)``, ``(10000,)``.
     """
     return load_mnist_family(FASHION_MNIST, data_dir=data_dir, download=download).as_keras_tuple()

@@ -1,7 +1,5 @@
 """Keras-compatible MNIST: ``load_data()`` as in ``keras.datasets.mnist``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from brainkit.datasets._base import KerasSplits
@@ -11,14 +9,13 @@ __all__ = ["load_data"]
 
 
 def load_data(data_dir: str | Path | None = None, download: bool | None = None) -> KerasSplits:
-    """Load MNIST exactly as ``keras.datasets.mnist.load_data()`` does.
+    """Load MNIST as ``keras.datasets.mnist.load_data()`` does, from Keras's ``mnist.npz``.
 
-    Reads Keras's ``mnist.npz`` (see :func:`brainkit.datasets.load`), verified by its SHA-256.
+    Returns ``uint8`` ``(x_train, y_train), (x_test, y_test)``: 60,000 and 10,000 28 x 28 images.
 
-    Returns
-    -------
-    tuple
-        ``(x_train, y_train), (x_test, y_test)``: ``uint8``, ``(60000, 28, 28)``, ``(60000,)``,
-        ``(10000, 28, 28)``, ``(10000,)``.
+    Parameters
+    ----------
+    data_dir, download
+        As for :func:`brainkit.datasets.load`: the file is found offline first, and verified.
     """
     return load_mnist_family(MNIST, data_dir=data_dir, download=download).as_keras_tuple()

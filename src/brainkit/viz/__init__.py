@@ -1,8 +1,4 @@
-"""Plots for learners: every function returns a matplotlib Figure, built without pyplot.
-
-They work in scripts, headless, in notebooks and in the docs build alike; matplotlib is
-imported when the first figure is drawn. Save one with ``fig.savefig("name.png")``.
-"""
+"""Plots for learners, each a matplotlib Figure built without pyplot: see the docs' API page."""
 
 from __future__ import annotations
 

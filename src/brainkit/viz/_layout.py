@@ -15,7 +15,6 @@ __all__ = ["as_images", "choose", "finish", "grid_figure", "message_figure", "ne
 def new_figure(**options: Any) -> Figure:
     """A constrained-layout matplotlib Figure, without pyplot (matplotlib imported on first use)."""
     from matplotlib.figure import Figure
-
     return Figure(layout="constrained", **options)
 
 
@@ -29,16 +28,10 @@ def choose(total: int, count: int, seed: int | None) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(total, size=n, replace=False))
 
 
-def grid_figure(
-    n: int, columns: int, cell: tuple[float, float], extra_height: float = 0.0,
-    extra_width: float = 0.0, width_ratios: tuple[float, ...] = (1,),
-) -> tuple[Figure, np.ndarray]:
-    """Return a constrained-layout Figure with a grid of ``n`` cells and its flat axes array.
-
-    ``columns`` is capped to ``n``; ``cell`` is each cell's (width, height) in inches and
-    ``extra_height`` and ``extra_width`` add room, e.g. for a title or a colour bar. A cell
-    holds one panel, or one per entry of ``width_ratios``, side by side.
-    """
+def grid_figure(n: int, columns: int, cell: tuple[float, float], extra_height: float = 0.0,
+                extra_width: float = 0.0,
+                width_ratios: tuple[float, ...] = (1,)) -> tuple[Figure, np.ndarray]:
+    """A figure of ``n`` cells of ``cell`` inches, a panel per ``width_ratios`` each; flat axes."""
     columns = max(1, min(columns, n))
     rows = int(np.ceil(n / columns))
     fig = new_figure(figsize=(cell[0] * columns + extra_width, cell[1] * rows + extra_height))
@@ -57,13 +50,20 @@ def finish(fig: Figure, axes: np.ndarray, used: int, title: str | None, **font: 
 
 
 def as_images(images: Any) -> np.ndarray:
-    """``images`` as an array, with the channel axis of ``(N, H, W, 1)`` images dropped."""
+    """``images`` as ``(N, H, W)``: a channel axis of 1 dropped, flat square images reshaped."""
     images = np.asarray(images)
-    return images[..., 0] if images.ndim == 4 and images.shape[-1] == 1 else images
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    elif images.ndim == 2:  # flattened, e.g. (N, 784)
+        side = int(round(np.sqrt(images.shape[1])))
+        if side * side == images.shape[1]:
+            images = images.reshape(len(images), side, side)
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (N, H, W), got {images.shape}.")
+    return images
 
 
 def message_figure(text: str, title: str | None) -> Figure:
-    """A small figure that only says ``text``, e.g. that there are no mistakes to show."""
     fig = new_figure(figsize=(4.5, 2.0))
     ax = fig.subplots()
     ax.axis("off")

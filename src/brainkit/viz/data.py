@@ -19,12 +19,10 @@ if TYPE_CHECKING:
 __all__ = ["FigureError", "plot_samples", "save_figure"]
 
 
-def plot_samples(
-    images: np.ndarray, labels: np.ndarray | Sequence[int] | None = None,
-    class_names: Sequence[str] | None = None, *, count: int = 25, columns: int = 5,
-    predictions: np.ndarray | Sequence[int] | None = None, title: str | None = None,
-    seed: int | None = None,
-) -> Figure:
+def plot_samples(images: np.ndarray, labels: np.ndarray | Sequence[int] | None = None,
+                 class_names: Sequence[str] | None = None, *, count: int = 25, columns: int = 5,
+                 predictions: np.ndarray | Sequence[int] | None = None, title: str | None = None,
+                 seed: int | None = None) -> Figure:
     """Show a grid of images, each titled with its class name.
 
     Parameters
@@ -43,20 +41,12 @@ def plot_samples(
         Figure title.
     seed : int, optional
         Pick ``count`` random images with this seed instead of the first ones.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     images = as_images(images)
-    if images.ndim != 3:
-        raise ValueError(f"images must have shape (N, H, W), got {images.shape}.")
     index = choose(len(images), count, seed)
     fig, axes = grid_figure(len(index), columns, (1.6, 1.8), 0.4 if title else 0)
-
     def name(label: int) -> str:
         return class_names[label] if class_names is not None else str(label)
-
     for ax, i in zip(axes, index, strict=False):
         ax.imshow(images[i], cmap="gray_r")
         ax.set(xticks=[], yticks=[])

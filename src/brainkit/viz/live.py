@@ -29,11 +29,7 @@ def _live_class() -> type:
     keras = import_keras()
 
     class LiveLearningCurves(keras.callbacks.Callback):
-        """A Keras callback that redraws the learning curves: see :func:`live_learning_curves`.
-
-        Its ``history`` holds every logged value, one per epoch (NaN where an epoch logged none).
-        """
-
+        """See :func:`live_learning_curves`; ``history``: each metric by epoch, NaN if unlogged."""
         def __init__(self, every: int = 1, metrics: Sequence[str] | None = None,
                      display: bool | None = None, title: str | None = None, dpi: int = 90) -> None:
             super().__init__()
@@ -87,19 +83,16 @@ def _live_class() -> type:
             self.redraws += 1
             self._shown_epoch = self.epochs
 
-    LiveLearningCurves.__module__ = __name__
     LiveLearningCurves.__qualname__ = "LiveLearningCurves"
     return LiveLearningCurves
 
 
-def live_learning_curves(
-    every: int = 1, metrics: Sequence[str] | None = None, display: bool | None = None,
-    title: str | None = None, dpi: int = 90,
-) -> Any:
-    """Return a :class:`LiveLearningCurves` callback (this imports Keras).
+def live_learning_curves(every: int = 1, metrics: Sequence[str] | None = None,
+                         display: bool | None = None, title: str | None = None,
+                         dpi: int = 90) -> Any:
+    """Return a :class:`LiveLearningCurves` Keras callback for ``model.fit(callbacks=[...])``.
 
-    In a notebook, each redraw replaces the cell's output (so ``fit(..., verbose=0)`` reads
-    best); elsewhere it only collects the history, which its ``figure()`` plots.
+    In a notebook it redraws over the cell's output (use ``verbose=0``); else ``figure()`` plots.
 
     Parameters
     ----------
@@ -113,11 +106,6 @@ def live_learning_curves(
         Figure title.
     dpi : int
         Resolution of the redrawn image.
-
-    Returns
-    -------
-    keras.callbacks.Callback
-        Pass it to ``model.fit(..., callbacks=[it])``.
     """
     return _live_class()(every=every, metrics=metrics, display=display, title=title, dpi=dpi)
 

@@ -35,20 +35,9 @@ def _is_accuracy(name: str) -> bool:
     return "accuracy" in name or name == "acc"
 
 
-def _metric_names(hist: Mapping[str, Sequence[float]]) -> list[str]:
-    """The metrics without ``val_``: loss first, then accuracies, then the rest, else in order."""
-    names = dict.fromkeys(key.removeprefix("val_") for key, values in hist.items() if len(values))
-    return sorted(names, key=lambda n: 0 if n == "loss" else 1 if _is_accuracy(n) else 2)
-
-
-def plot_learning_curves(
-    history: Any, *, metrics: Sequence[str] | None = None, title: str | None = None,
-    columns: int = 3,
-) -> Figure:
-    """Plot every metric of a training run, training against validation, per epoch.
-
-    One panel per metric: training solid, validation dashed, the best validation epoch
-    starred. A validation loss rising while the training loss falls means overfitting.
+def plot_learning_curves(history: Any, *, metrics: Sequence[str] | None = None,
+                         title: str | None = None, columns: int = 3) -> Figure:
+    """Plot each metric per epoch: training solid, validation dashed, best validation starred.
 
     Parameters
     ----------
@@ -60,19 +49,17 @@ def plot_learning_curves(
         Figure title.
     columns : int
         Panels per row.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     from matplotlib.ticker import MaxNLocator, PercentFormatter
-
     hist = history_dict(history)
-    names = list(metrics) if metrics is not None else _metric_names(hist)
-    for name in names:
-        if name not in hist and f"val_{name}" not in hist:
-            have = ", ".join(hist) or "nothing"
-            raise ValueError(f"No metric {name!r} in the history; it has: {have}.")
+    if metrics is None:  # loss first, then accuracies, then the rest, each in logged order
+        logged = dict.fromkeys(key.removeprefix("val_") for key, v in hist.items() if len(v))
+        metrics = sorted(logged, key=lambda n: 0 if n == "loss" else 1 if _is_accuracy(n) else 2)
+    names = list(metrics)
+    missing = [name for name in names if name not in hist and f"val_{name}" not in hist]
+    if missing:
+        have = ", ".join(hist) or "nothing"
+        raise ValueError(f"No metric {missing[0]!r} in the history; it has: {have}.")
     if not names:
         raise ValueError("The history is empty: train for at least one epoch first.")
     fig, axes = grid_figure(len(names), columns, (4.2, 3.2), 0.4 if title else 0)
@@ -87,8 +74,7 @@ def plot_learning_curves(
                         label=label, **style)
         finite = np.isfinite(val)
         if val and finite.any():
-            lower_is_better = "loss" in name or "error" in name or name in {"mae", "mse", "rmse"}
-            sign = 1 if lower_is_better else -1  # the best is the lowest of sign * value
+            sign = 1 if "loss" in name or "error" in name or name in {"mae", "mse", "rmse"} else -1
             best = int(np.argmin(np.where(finite, sign * np.asarray(val), np.inf)))
             ax.plot(best + 1, val[best], "*", markersize=13, color="tab:orange",
                     markeredgecolor="black", label=f"best validation (epoch {best + 1})")
@@ -117,10 +103,9 @@ def _labels(values: Any, name: str) -> np.ndarray:
     return array.astype(np.int64)
 
 
-def confusion_matrix(
-    y_true: _Labels, y_pred: _Labels, num_classes: int | None = None
-) -> np.ndarray:
-    """Count how often each true class was predicted as each class.
+def confusion_matrix(y_true: _Labels, y_pred: _Labels,
+                     num_classes: int | None = None) -> np.ndarray:
+    """Return the ``(num_classes, num_classes)`` int64 counts: row = true, column = predicted.
 
     Parameters
     ----------
@@ -128,11 +113,6 @@ def confusion_matrix(
         Integer labels ``(N,)``, or one-hot labels or ``(N, classes)`` outputs (argmax taken).
     num_classes : int, optional
         Number of classes; default: the largest label + 1.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(num_classes, num_classes)`` int64 counts: row = true class, column = predicted.
     """
     t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if t.shape != p.shape:
@@ -148,10 +128,9 @@ def confusion_matrix(
     return counts.reshape(num_classes, num_classes).astype(np.int64)
 
 
-def plot_confusion_matrix(
-    y_true: _Labels, y_pred: _Labels, class_names: Sequence[str], normalize: bool = False, *,
-    title: str | None = None, cmap: str = "Blues",
-) -> Figure:
+def plot_confusion_matrix(y_true: _Labels, y_pred: _Labels, class_names: Sequence[str],
+                          normalize: bool = False, *, title: str | None = None,
+                          cmap: str = "Blues") -> Figure:
     """Draw the confusion matrix with class names on both axes and a number in every cell.
 
     Parameters
@@ -166,10 +145,6 @@ def plot_confusion_matrix(
         Figure title; by default it gives the overall accuracy.
     cmap : str
         Matplotlib colormap.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     n = len(class_names)
     counts = confusion_matrix(y_true, y_pred, n)
@@ -208,10 +183,9 @@ def plot_confusion_matrix(
     return fig
 
 
-def most_confused(
-    y_true: _Labels, y_pred: _Labels, class_names: Sequence[str], top: int = 5
-) -> list[tuple[str, str, int]]:
-    """List the most frequent mistakes as ``(true class, predicted class, count)``.
+def most_confused(y_true: _Labels, y_pred: _Labels, class_names: Sequence[str],
+                  top: int = 5) -> list[tuple[str, str, int]]:
+    """Return the mistakes, most frequent first, as ``(true class, predicted class, count)``.
 
     Parameters
     ----------
@@ -220,28 +194,18 @@ def most_confused(
     class_names : sequence of str
         The name of each class.
     top : int
-        How many pairs to return at most (pairs never confused are left out).
-
-    Returns
-    -------
-    list of (str, str, int)
-        Most frequent first; ties in the order of the true, then predicted class.
+        How many pairs to return at most; ties in the order of the true, then predicted class.
     """
     off = confusion_matrix(y_true, y_pred, len(class_names))
     np.fill_diagonal(off, 0)
-    pairs = []
-    for k in np.argsort(-off.ravel(), kind="stable")[: max(0, top)]:
-        i, j = divmod(int(k), len(class_names))
-        if off[i, j] == 0:
-            break
-        pairs.append((class_names[i], class_names[j], int(off[i, j])))
-    return pairs
+    order = np.argsort(-off.ravel(), kind="stable")[: max(0, top)]
+    return [(class_names[i], class_names[j], int(off[i, j]))
+            for i, j in zip(*np.unravel_index(order, off.shape), strict=True) if off[i, j]]
 
 
-def plot_most_confused(
-    y_true: _Labels, y_pred: _Labels, class_names: Sequence[str], top: int = 5, *,
-    images: np.ndarray | None = None, examples: int = 6, title: str | None = None,
-) -> Figure:
+def plot_most_confused(y_true: _Labels, y_pred: _Labels, class_names: Sequence[str], top: int = 5,
+                       *, images: np.ndarray | None = None, examples: int = 6,
+                       title: str | None = None) -> Figure:
     """Show the most frequent mistakes: a bar chart, or example images of each.
 
     Parameters
@@ -258,16 +222,10 @@ def plot_most_confused(
         Images per row when ``images`` is given.
     title : str, optional
         Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     from matplotlib.ticker import MaxNLocator
-
     pairs = most_confused(y_true, y_pred, class_names, top)
-    if title is None:
-        title = f"The {len(pairs)} most frequent mistakes"
+    title = f"The {len(pairs)} most frequent mistakes" if title is None else title
     if not pairs:
         return message_figure("No mistakes: every prediction is right.", title)
     if images is None:
@@ -276,8 +234,8 @@ def plot_most_confused(
         positions = np.arange(len(pairs))
         counts = [c for _, _, c in pairs]
         ax.barh(positions, counts, color="tab:red", height=0.6)
-        ax.set_yticks(positions, [f"{t}  →  {p}" for t, p, _ in pairs])
-        ax.set(ylim=(len(pairs) - 0.5, -0.5), xlim=(0, max(counts) * 1.15),
+        ax.set(yticks=positions, yticklabels=[f"{t}  →  {p}" for t, p, _ in pairs],
+               ylim=(len(pairs) - 0.5, -0.5), xlim=(0, max(counts) * 1.15),
                xlabel="images (true class → predicted class)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         for y, c in zip(positions, counts, strict=True):

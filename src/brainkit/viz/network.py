@@ -21,11 +21,10 @@ __all__ = ["ACTIVATIONS", "plot_activations", "plot_network"]
 _INPUT_COLOUR, _HIDDEN_COLOUR, _OUTPUT_COLOUR, _EDGE = "#cde8cd", "#cfe0f5", "#fbd9b0", "#404040"
 
 # Layers that change neither the number of values nor the connections drawn: name -> note.
-_PASS_THROUGH = {
-    **dict.fromkeys(("Dropout", "AlphaDropout", "GaussianDropout"), "dropout"),
-    "GaussianNoise": "noise", "BatchNormalization": "batch norm",
-    "LayerNormalization": "layer norm", "Normalization": "normalization", "Rescaling": "rescaling",
-}
+_PASS_THROUGH = {**dict.fromkeys(("Dropout", "AlphaDropout", "GaussianDropout"), "dropout"),
+                 "GaussianNoise": "noise", "BatchNormalization": "batch norm",
+                 "LayerNormalization": "layer norm", "Normalization": "normalization",
+                 "Rescaling": "rescaling"}
 _ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax", "LeakyReLU", "ELU", "PReLU"}
 
 
@@ -35,6 +34,20 @@ class _Layer:
     activation: str | None = None
     detail: str | None = None
     notes: list[str] = field(default_factory=list)
+
+    def caption(self, noun: str) -> list[str]:
+        """The lines written under the layer: its true size, shape, activation and notes."""
+        lines = [f"{self.size:,} {noun}" + ("s" if self.size != 1 else ""), self.detail]
+        if self.activation:  # never set on the input layer
+            lines.append(f"activation: {self.activation}")
+        return [line for line in lines if line] + self.notes
+
+    def visible(self, max_neurons: int) -> list[int | None]:
+        """Indices of the neurons drawn, with ``None`` where the ellipsis goes."""
+        if self.size <= max_neurons:
+            return list(range(self.size))
+        keep = max(1, (max_neurons - 2) // 2)
+        return [*range(keep), None, *range(self.size - keep, self.size)]
 
 
 def _activation_name(obj: Any) -> str:
@@ -51,8 +64,7 @@ def _model_layers(model: Any) -> tuple[list[_Layer], int | None]:
     with contextlib.suppress(AttributeError, IndexError, TypeError, ValueError):
         shape = tuple(model.inputs[0].shape[1:])
     if shape is not None and all(d is not None for d in shape):
-        pixels = "×".join(str(int(d)) for d in shape)
-        detail = f"({pixels} pixels)" if len(shape) >= 2 else None
+        detail = f"({'×'.join(str(int(d)) for d in shape)} pixels)" if len(shape) >= 2 else None
         layers.append(_Layer(int(np.prod(shape)), detail=detail))
     for layer in model.layers:
         kind = type(layer).__name__
@@ -85,59 +97,18 @@ def _model_layers(model: Any) -> tuple[list[_Layer], int | None]:
     return layers, params
 
 
-def _list_layers(
-    sizes: Sequence[int], activations: Sequence[str | None] | None
-) -> tuple[list[_Layer], int]:
-    sizes = [int(s) for s in sizes]
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"Give at least two positive layer sizes, e.g. [784, 128, 10]; "
-                         f"got {sizes}.")
-    if activations is None:
-        activations = [None] * (len(sizes) - 1)
-    elif len(activations) != len(sizes) - 1:
-        raise ValueError(f"Give one activation per layer after the input ({len(sizes) - 1}), "
-                         f"got {len(activations)}.")
-    layers = [_Layer(sizes[0])]
-    layers += [_Layer(size, act) for size, act in zip(sizes[1:], activations, strict=True)]
-    params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
-    return layers, params
-
-
-def _caption(layer: _Layer, k: int) -> list[str]:
-    """The lines written under a layer: its true size, shape, activation and notes."""
-    noun = "input" if k == 0 else "neuron"
-    lines = [f"{layer.size:,} {noun}" + ("s" if layer.size != 1 else "")]
-    if layer.detail:
-        lines.append(layer.detail)
-    if k > 0 and layer.activation:
-        lines.append(f"activation: {layer.activation}")
-    return lines + layer.notes
-
-
-def _visible(size: int, max_neurons: int) -> list[int | None]:
-    """Indices of the neurons drawn, with ``None`` where the ellipsis goes."""
-    if size <= max_neurons:
-        return list(range(size))
-    keep = max(1, (max_neurons - 2) // 2)
-    return [*range(keep), None, *range(size - keep, size)]
-
-
-def plot_network(
-    model_or_layer_sizes: Any, max_neurons: int = 8, *,
-    activations: Sequence[str | None] | None = None, class_names: Sequence[str] | None = None,
-    show_weights: bool = True, title: str | None = None,
-) -> Figure:
-    """Draw a fully connected network: neurons as circles, weights as lines.
-
-    Layers wider than ``max_neurons`` show their first and last few neurons around a "⋮";
-    each is labelled with its true size and activation. Dropout and the like are noted.
+def plot_network(model_or_layer_sizes: Any, max_neurons: int = 8, *,
+                 activations: Sequence[str | None] | None = None,
+                 class_names: Sequence[str] | None = None, show_weights: bool = True,
+                 title: str | None = None) -> Figure:
+    """Draw a fully connected network: neurons as circles, weights as lines, layer sizes below.
 
     Parameters
     ----------
     model_or_layer_sizes : keras.Model or sequence of int
-        A model of ``Flatten`` and ``Dense`` layers, or sizes such as ``[784, 128, 10]``.
+        A model of ``Flatten``, ``Dense``, dropout-like layers, or sizes like ``[784, 128, 10]``.
     max_neurons : int
-        Draw at most this many neurons per layer (at least 3).
+        Draw at most this many neurons per layer (at least 3), the rest as a "⋮".
     activations : sequence of str, optional
         With layer sizes: each layer's activation after the input, e.g. ``["relu", "softmax"]``.
     class_names : sequence of str, optional
@@ -146,33 +117,36 @@ def plot_network(
         Draw the lines that stand for the weights.
     title : str, optional
         Figure title; by default the layer sizes and the number of parameters.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     from matplotlib.patches import Circle
-
     if hasattr(model_or_layer_sizes, "layers"):
         if activations is not None:
             raise ValueError("activations= is for layer sizes; a model's activations are read "
                              "from it.")
         layers, params = _model_layers(model_or_layer_sizes)
     else:
-        layers, params = _list_layers(list(model_or_layer_sizes), activations)
+        sizes = [int(s) for s in model_or_layer_sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"Give at least two positive layer sizes, e.g. [784, 128, 10]; "
+                             f"got {sizes}.")
+        if activations is None:
+            activations = [None] * (len(sizes) - 1)
+        elif len(activations) != len(sizes) - 1:
+            raise ValueError(f"Give one activation per layer after the input ({len(sizes) - 1}), "
+                             f"got {len(activations)}.")
+        layers = [_Layer(sizes[0]), *map(_Layer, sizes[1:], activations)]
+        params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
     max_neurons = max(3, int(max_neurons))
     if class_names is not None and len(class_names) != layers[-1].size:
         raise ValueError(f"The output layer has {layers[-1].size} neurons but "
                          f"{len(class_names)} class names were given.")
-
     dx, radius = 3.2, 0.3
-    shown = [_visible(layer.size, max_neurons) for layer in layers]
+    shown = [layer.visible(max_neurons) for layer in layers]
     tallest = max(len(s) for s in shown)
-    positions = [  # (x, y, neuron index or None for the ellipsis), top to bottom
-        [(k * dx, (len(slots) - 1) / 2 - j, idx) for j, idx in enumerate(slots)]
-        for k, slots in enumerate(shown)
-    ]
-    captions = [_caption(layer, k) for k, layer in enumerate(layers)]
+    # (x, y, neuron index or None for the ellipsis) of each layer's slots, top to bottom
+    positions = [[(k * dx, (len(slots) - 1) / 2 - j, idx) for j, idx in enumerate(slots)]
+                 for k, slots in enumerate(shown)]
+    captions = [layer.caption("input" if k == 0 else "neuron") for k, layer in enumerate(layers)]
     x_low, x_high = -1.5, (len(layers) - 1) * dx + (2.7 if class_names is not None else 1.6)
     pad = max(0.0, 8.0 - (x_high - x_low)) / 2  # keep narrow networks from looking cramped
     x_low, x_high = x_low - pad, x_high + pad
@@ -183,14 +157,12 @@ def plot_network(
     ax = fig.subplots()
     ax.set(aspect="equal", xlim=(x_low, x_high), ylim=(y_low, y_high))
     ax.axis("off")
-
     if show_weights:
         for here, there in zip(positions[:-1], positions[1:], strict=False):
             for (x0, y0, i), (x1, y1, j) in itertools.product(here, there):
                 if i is not None and j is not None:
                     ax.plot([x0 + radius, x1 - radius], [y0, y1], color="#8a8a8a",
                             linewidth=0.6, alpha=0.5, zorder=1)
-
     last = len(layers) - 1
     for k, slots in enumerate(positions):
         colour = _INPUT_COLOUR if k == 0 else _OUTPUT_COLOUR if k == last else _HIDDEN_COLOUR
@@ -214,7 +186,6 @@ def plot_network(
                 fontsize=10, fontweight="bold")
         ax.text(k * dx, slots[-1][1] - radius - 0.2, "\n".join(captions[k]), ha="center",
                 va="top", fontsize=9, linespacing=1.3)
-
     if title is None:
         title = f"A {' → '.join(str(layer.size) for layer in layers)} network"
         if params:
@@ -243,47 +214,24 @@ ACTIVATIONS: dict[str, tuple[Any, str, str]] = {
 _ALIASES = {"swish": "silu", "heaviside": "step", "identity": "linear", "logistic": "sigmoid"}
 
 
-def _softmax_panel(ax: Any, logits: Sequence[float]) -> None:
-    z = np.asarray(logits, dtype=np.float64)
-    p = np.exp(z - z.max())
-    p /= p.sum()
-    bars = ax.bar(np.arange(len(z)), p, color="tab:blue", width=0.6)
-    for bar, value in zip(bars, p, strict=True):
-        ax.text(bar.get_x() + bar.get_width() / 2, value + 0.02, f"{value:.2f}", ha="center",
-                va="bottom", fontsize=9)
-    ax.set_xticks(np.arange(len(z)), [f"{v:g}" for v in z])
-    ax.set(ylim=(0, 1.1), xlabel="logits z (the layer's outputs)", ylabel="probability")
-    ax.text(0.97, 0.95, f"sum = {p.sum():.0f}", transform=ax.transAxes, ha="right", va="top",
-            fontsize=9)
-
-
-def plot_activations(
-    names: Sequence[str] = ("relu", "tanh", "sigmoid", "softmax"), *,
-    x_range: tuple[float, float] = (-5.0, 5.0), logits: Sequence[float] = (2.0, 1.0, 0.1, -1.0),
-    columns: int = 4, title: str | None = "Activation functions",
-) -> Figure:
-    """Plot activation functions, one panel each.
-
-    Each is drawn against its input ``x`` (the weighted sum plus bias), except softmax,
-    which turns a whole vector into probabilities: its panel shows those of ``logits``.
+def plot_activations(names: Sequence[str] = ("relu", "tanh", "sigmoid", "softmax"), *,
+                     x_range: tuple[float, float] = (-5.0, 5.0),
+                     logits: Sequence[float] = (2.0, 1.0, 0.1, -1.0), columns: int = 4,
+                     title: str | None = "Activation functions") -> Figure:
+    """Plot activation functions against their input, one panel each.
 
     Parameters
     ----------
     names : sequence of str
-        Functions to show: ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"softmax"``, ``"linear"``,
-        ``"step"``, ``"leaky_relu"``, ``"elu"``, ``"softplus"``, ``"silu"``, ``"gelu"``.
+        Any of relu, tanh, sigmoid, softmax, linear, step, leaky_relu, elu, softplus, silu, gelu.
     x_range : (float, float)
-        The inputs plotted.
+        The inputs ``x`` (weighted sum plus bias) plotted.
     logits : sequence of float
-        The example vector for the softmax panel.
+        The example vector whose probabilities the softmax panel shows.
     columns : int
         Panels per row.
     title : str, optional
         Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     names = [names] if isinstance(names, str) else names
     keys = [_ALIASES.get(n.lower(), n.lower()) for n in names]
@@ -297,8 +245,17 @@ def plot_activations(
     for k, (ax, key) in enumerate(zip(axes, keys, strict=False)):
         function, name, formula = ACTIVATIONS[key]
         ax.set_title(f"{name}\n{formula}", fontsize=10)
-        if function is None:
-            _softmax_panel(ax, logits)
+        if function is None:  # softmax: bars for the probabilities of ``logits``
+            z = np.asarray(logits, dtype=np.float64)
+            p = np.exp(z - np.logaddexp.reduce(z))
+            bars = ax.bar(np.arange(len(z)), p, color="tab:blue", width=0.6)
+            for bar, value in zip(bars, p, strict=True):
+                ax.text(bar.get_x() + bar.get_width() / 2, value + 0.02, f"{value:.2f}",
+                        ha="center", va="bottom", fontsize=9)
+            ax.set_xticks(np.arange(len(z)), [f"{v:g}" for v in z])
+            ax.set(ylim=(0, 1.1), xlabel="logits z (the layer's outputs)", ylabel="probability")
+            ax.text(0.97, 0.95, f"sum = {p.sum():.0f}", transform=ax.transAxes, ha="right",
+                    va="top", fontsize=9)
         else:
             ax.axhline(0, color="#9a9a9a", linewidth=0.8)
             ax.axvline(0, color="#9a9a9a", linewidth=0.8)

@@ -45,15 +45,13 @@ def _text(ax: Any, x: float, y: float, text: str, size: float = 10.5, **style: A
 
 def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], **style: Any) -> None:
     from matplotlib.patches import FancyArrowPatch
-
     style = {"lw": 2, "color": _INK, "arrowstyle": "-|>", "mutation_scale": 16, **style}
     ax.add_patch(FancyArrowPatch(start, end, shrinkA=0, shrinkB=0, **style))
 
 
-def plot_perceptron(
-    perceptron: Perceptron | None = None, inputs: Any = (1, 1, 0), *, title: str | None = None
-) -> Figure:
-    """Draw the perceptron at work on one example: inputs, weights, sum, threshold test, output.
+def plot_perceptron(perceptron: Perceptron | None = None, inputs: Any = (1, 1, 0), *,
+                    title: str | None = None) -> Figure:
+    """A figure of the perceptron on one example: inputs, weights, sum, threshold test, output.
 
     Parameters
     ----------
@@ -63,13 +61,8 @@ def plot_perceptron(
         One example, e.g. ``[1, 1, 0]`` or ``{"ketchup": 1, "mustard": 1, "bun": 0}``.
     title : str, optional
         Replace the automatic title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     from matplotlib.patches import Circle, FancyBboxPatch
-
     p = perceptron or Perceptron()
     x = p.check_inputs(inputs)
     if x.ndim != 1:
@@ -114,11 +107,9 @@ def plot_perceptron(
     write(ox, sy, str(out), 18, weight="bold")
     write(ox, sy - 0.62, p.verdicts[out], 13, va="top", weight="bold")
     z = total + p.bias
-    bias_form = (
-        f"Bias form:  b = \u2212threshold = {_num(p.bias)},   z = w\u00b7x + b = "
-        f"{_signed([total, p.bias])} = {_num(z)}   {'>' if z > 0 else chr(0x2264)} 0   \u2192   "
-        f"output {int(z > 0)} (the same answer)"
-    )
+    bias_form = (f"Bias form:  b = \u2212threshold = {_num(p.bias)},   z = w\u00b7x + b = "
+                 f"{_signed([total, p.bias])} = {_num(z)}   {'>' if z > 0 else chr(0x2264)} 0   "
+                 f"\u2192   output {int(z > 0)} (the same answer)")
     write(5.2, -0.45, bias_form, 11, va="bottom")
     headings = ("inputs\n(1 = present)", "weights", "weighted sum", "threshold test", "output")
     for hx, words in zip((1.9, 3.05, sx, tx, ox), headings, strict=True):
@@ -130,11 +121,10 @@ def plot_perceptron(
     return fig
 
 
-def plot_step_vs_sigmoid(
-    perceptron: Perceptron | None = None, *, z_range: tuple[float, float] = (-8.0, 8.0),
-    show_examples: bool = True,
-) -> Figure:
-    """The perceptron's step and the sigmoid neuron's curve, on one axis.
+def plot_step_vs_sigmoid(perceptron: Perceptron | None = None, *,
+                         z_range: tuple[float, float] = (-8.0, 8.0),
+                         show_examples: bool = True) -> Figure:
+    """A figure of the perceptron's step and the sigmoid neuron's curve, on one axis.
 
     The bottom axis is ``z = w·x + b``, the top one ``w·x = z + threshold``.
 
@@ -146,10 +136,6 @@ def plot_step_vs_sigmoid(
         The range of ``z`` shown, from below 0 to above 0.
     show_examples : bool
         Mark every 0/1 combination of the inputs on both curves (up to 3 inputs).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     p = perceptron or Perceptron()
     lo, hi = float(z_range[0]), float(z_range[1])
@@ -167,14 +153,11 @@ def plot_step_vs_sigmoid(
     ax.plot([0], [1], "o", ms=8, mfc="white", mec=_NEG, mew=2, zorder=5)
     ax.axvline(0, color=_GREY, ls="--", lw=1)
     ax.axhline(0.5, color="#adb5bd", ls=":", lw=1)
-    note = (
-        f"At z = 0, i.e. w\u00b7x = threshold {_num(p.threshold)} (b = {_num(p.bias)}):\n"
-        "  step = 0 (the rule is strictly greater)\n  sigmoid = 0.5"
-    )
+    note = (f"At z = 0, i.e. w\u00b7x = threshold {_num(p.threshold)} (b = {_num(p.bias)}):\n"
+            "  step = 0 (the rule is strictly greater)\n  sigmoid = 0.5")
     arrow = {"arrowstyle": "->", "color": _GREY, "connectionstyle": "arc3,rad=-0.2"}
-    ax.annotate(
-        note, (0, 0.5), (lo + 0.25, 1.02), fontsize=10, color=_INK, va="top", arrowprops=arrow
-    )
+    ax.annotate(note, (0, 0.5), (lo + 0.25, 1.02), fontsize=10, color=_INK, va="top",
+                arrowprops=arrow)
     if show_examples and p.n_inputs <= 3:
         combos = np.array(list(itertools.product((0, 1), repeat=p.n_inputs)), dtype=np.uint8)
         zs = p.z(combos)
@@ -208,7 +191,6 @@ def plot_step_vs_sigmoid(
 def _draw_slice(ax: Any, w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray, fixed: int) -> int:
     """Draw answers and examples (3rd input = ``fixed``) over inputs 1 and 2; count mistakes."""
     from matplotlib.colors import ListedColormap
-
     lim = (-0.45, 1.45)
     g = np.linspace(*lim, 201)
     extra = w[2] * fixed if len(w) > 2 else 0.0
@@ -247,13 +229,9 @@ def _draw_slice(ax: Any, w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray, 
     return mistakes
 
 
-def plot_decision_boundary(
-    result: FitResult, *, snapshots: int = 4, title: str | None = None
-) -> Figure:
-    """Show the decision boundary moving while the perceptron learns.
-
-    Each column is a moment of learning, picked evenly among the updates. With three inputs
-    the top row shows the examples without the third (no bun), the bottom row those with it.
+def plot_decision_boundary(result: FitResult, *, snapshots: int = 4,
+                           title: str | None = None) -> Figure:
+    """A figure of the decision boundary moving while the perceptron learns, a column a moment.
 
     Parameters
     ----------
@@ -261,21 +239,17 @@ def plot_decision_boundary(
         What :meth:`~brainkit.perceptron.Perceptron.fit` or
         :func:`~brainkit.perceptron.train_perceptron` returned.
     snapshots : int
-        How many moments to show, 2 to 8.
+        How many moments to show, picked evenly among the updates: 2 to 8.
     title : str, optional
         Replace the automatic title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-
     me = "plot_decision_boundary()"
     if not isinstance(result, FitResult):
         raise PerceptronError(f"{me} needs a FitResult, got {type(result).__name__}.")
-    names, n, updates = result.input_names, len(result.input_names), result.updates
+    names, updates = result.input_names, result.updates
+    n = len(names)
     if n not in (2, 3):
         raise PerceptronError(f"{me} draws 2 or 3 inputs, this perceptron has {n}.")
     if isinstance(snapshots, bool) or not isinstance(snapshots, int) or not 2 <= snapshots <= 8:
@@ -307,14 +281,12 @@ def plot_decision_boundary(
     hotdog = names == ("ketchup", "mustard", "bun")
     one, zero = ("hot dog", "not a hot dog") if hotdog else ("example", "example")
     dot = functools.partial(Line2D, [], [], ls="", ms=10)
-    handles = [
-        Patch(facecolor=_YES, edgecolor="#999", label="perceptron says 1 (z > 0)"),
-        Patch(facecolor=_NO, edgecolor="#999", label="perceptron says 0"),
-        Line2D([], [], color=_INK, lw=2.2, label="boundary z = 0 (on it: says 0)"),
-        dot(marker="o", color=_HOT, mec="white", label=f"{one} (label 1)"),
-        dot(marker="s", color=_NOT, mec="white", label=f"{zero} (label 0)"),
-        dot(marker="o", mfc="none", mec=_MISTAKE, mew=2.5, label="mistake"),
-    ]
+    handles = [Patch(facecolor=_YES, edgecolor="#999", label="perceptron says 1 (z > 0)"),
+               Patch(facecolor=_NO, edgecolor="#999", label="perceptron says 0"),
+               Line2D([], [], color=_INK, lw=2.2, label="boundary z = 0 (on it: says 0)"),
+               dot(marker="o", color=_HOT, mec="white", label=f"{one} (label 1)"),
+               dot(marker="s", color=_NOT, mec="white", label=f"{zero} (label 0)"),
+               dot(marker="o", mfc="none", mec=_MISTAKE, mew=2.5, label="mistake")]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9.5, frameon=False)
     if title is None:
         if result.converged:

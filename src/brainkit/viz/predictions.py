@@ -20,22 +20,9 @@ __all__ = ["plot_conversion", "plot_prediction", "plot_predictions_grid", "plot_
 RIGHT, WRONG, OTHER = "tab:blue", "tab:red", "#b0b0b0"  # bar and label colours
 
 
-def _images(images: np.ndarray) -> np.ndarray:
-    images = as_images(images)
-    if images.ndim == 2:  # flattened, e.g. (N, 784)
-        side = int(round(np.sqrt(images.shape[1])))
-        if side * side == images.shape[1]:
-            images = images.reshape(len(images), side, side)
-    if images.ndim != 3:
-        raise ValueError(f"images must have shape (N, H, W), got {images.shape}.")
-    return images
-
-
 def _probabilities(values: np.ndarray, class_names: Sequence[str]) -> tuple[np.ndarray, bool]:
     """Row-wise probabilities, and whether a softmax had to be applied to get them."""
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim == 1:
-        values = values[np.newaxis]
+    values = np.atleast_2d(np.asarray(values, dtype=np.float64))
     if values.ndim != 2:
         raise ValueError(f"probabilities must have shape (N, classes), got {values.shape}.")
     if values.shape[1] != len(class_names):
@@ -70,66 +57,53 @@ def _draw_bars(ax: Axes, probs: np.ndarray, class_names: Sequence[str] | None,
         colours[true_label] = RIGHT
     positions = np.arange(len(probs))
     ax.barh(positions, probs, color=colours, height=0.7)
-    ax.set(xlim=(0, 1), ylim=(len(probs) - 0.5, -0.5))  # first class at the top
+    ax.set(xlim=(0, 1), ylim=(len(probs) - 0.5, -0.5), axisbelow=True)  # first class at the top
     ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"], fontsize=fontsize - 1)
     names = class_names if class_names is not None else [str(i) for i in positions]
     ax.set_yticks(positions, names, fontsize=fontsize)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
-    ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     if true_label is not None:
         ax.get_yticklabels()[true_label].set_fontweight("bold")
 
 
-def plot_prediction(
-    image: np.ndarray, probabilities: np.ndarray | Sequence[float], class_names: Sequence[str],
-    true_label: int | None = None, *, title: str | None = None,
-) -> Figure:
+def plot_prediction(image: np.ndarray, probabilities: np.ndarray | Sequence[float],
+                    class_names: Sequence[str], true_label: int | None = None, *,
+                    title: str | None = None) -> Figure:
     """Show one image beside a bar chart of the model's output for it.
-
-    The predicted class is blue when right and red when wrong; the true class's name is bold.
 
     Parameters
     ----------
-    image : numpy.ndarray
-        One ``(H, W)`` or ``(H, W, 1)`` image (or a flattened ``(H*W,)`` one).
-    probabilities : array-like
-        The model's ``(classes,)`` output for it: probabilities, or logits (softmax applied).
+    image, probabilities : array-like
+        One ``(H, W)`` image (or flattened) and the model's ``(classes,)`` output for it, or logits.
     class_names : sequence of str
         The name of each class, in output order.
     true_label : int, optional
-        The correct class, if known.
+        The correct class, if known (bold; the prediction is blue if right, red if wrong).
     title : str, optional
         Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     probs, from_logits = _probabilities(np.asarray(probabilities).ravel(), class_names)
     label = None if true_label is None else int(true_label)
     fig, axes = grid_figure(1, 1, (6.4, 3.0), width_ratios=(1, 1.5))
-    image = _images(np.asarray(image)[np.newaxis])[0]
+    image = as_images(np.asarray(image)[np.newaxis])[0]
     _draw_image(axes[0], image, probs[0], class_names, label, fontsize=10)
     _draw_bars(axes[1], probs[0], class_names, label, fontsize=9)
     axes[1].set_xlabel("probability (softmax of the logits)" if from_logits else "probability")
     return finish(fig, axes, 2, title)
 
 
-def plot_predictions_grid(
-    images: np.ndarray, probabilities: np.ndarray, labels: np.ndarray | Sequence[int] | None,
-    class_names: Sequence[str], count: int = 12, *, columns: int = 3, seed: int | None = None,
-    title: str | None = "Predictions: blue = right, red = wrong",
-) -> Figure:
+def plot_predictions_grid(images: np.ndarray, probabilities: np.ndarray,
+                          labels: np.ndarray | Sequence[int] | None, class_names: Sequence[str],
+                          count: int = 12, *, columns: int = 3, seed: int | None = None,
+                          title: str | None = "Predictions: blue = right, red = wrong") -> Figure:
     """Show several images, each beside a bar chart of the model's outputs.
 
     Parameters
     ----------
-    images : numpy.ndarray
-        ``(N, H, W)`` images (or ``(N, H, W, 1)``, or flattened ``(N, H*W)``).
-    probabilities : numpy.ndarray
-        ``(N, classes)`` model outputs (probabilities or logits).
+    images, probabilities : numpy.ndarray
+        ``(N, H, W)`` images (or flattened) and the ``(N, classes)`` outputs, or logits, for them.
     labels : array-like or None
         The true classes, or ``None`` if unknown.
     class_names : sequence of str
@@ -142,12 +116,8 @@ def plot_predictions_grid(
         Pick ``count`` random images with this seed instead of the first ones.
     title : str, optional
         Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
-    images = _images(images)
+    images = as_images(images)
     probs, from_logits = _probabilities(probabilities, class_names)
     if len(probs) != len(images):
         raise ValueError(f"Got {len(images)} images but {len(probs)} rows of probabilities.")
@@ -165,21 +135,15 @@ def plot_predictions_grid(
     return fig
 
 
-def plot_worst_mistakes(
-    images: np.ndarray, probabilities: np.ndarray, labels: np.ndarray | Sequence[int],
-    class_names: Sequence[str], count: int = 16, *, columns: int = 4, title: str | None = None,
-) -> Figure:
-    """Show the images the model got wrong with the highest confidence.
-
-    Each is titled ``"predicted p=0.97"`` over ``"true: name"``: the quickest way to see what
-    a model finds hard, or to find images labelled wrongly.
+def plot_worst_mistakes(images: np.ndarray, probabilities: np.ndarray,
+                        labels: np.ndarray | Sequence[int], class_names: Sequence[str],
+                        count: int = 16, *, columns: int = 4, title: str | None = None) -> Figure:
+    """Show the most confident mistakes: each image under its prediction, over its true class.
 
     Parameters
     ----------
-    images : numpy.ndarray
-        ``(N, H, W)`` images, e.g. ``data.x_test``.
-    probabilities : numpy.ndarray
-        ``(N, classes)`` model outputs for them (probabilities or logits).
+    images, probabilities : numpy.ndarray
+        ``(N, H, W)`` images, e.g. ``data.x_test``, and the ``(N, classes)`` outputs (or logits).
     labels : array-like
         The true classes.
     class_names : sequence of str
@@ -190,22 +154,17 @@ def plot_worst_mistakes(
         Images per row.
     title : str, optional
         Figure title; by default it says how many mistakes there are in all.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
-    images = _images(images)
+    images = as_images(images)
     probs, _ = _probabilities(probabilities, class_names)
     labels = np.asarray(labels).astype(int).ravel()
     if not len(probs) == len(images) == len(labels):
         raise ValueError(f"Got {len(images)} images, {len(probs)} rows of probabilities and "
                          f"{len(labels)} labels; they must be the same number.")
-    if count < 1:
-        raise ValueError(f"count must be at least 1, got {count}.")
     guesses, confidence = probs.argmax(axis=1), probs.max(axis=1)
     wrong = np.flatnonzero(guesses != labels)
-    worst = wrong[np.argsort(-confidence[wrong], kind="stable")][:count]
+    ranked = wrong[np.argsort(-confidence[wrong], kind="stable")]
+    worst = ranked[choose(len(ranked), count, seed=None)]
     if title is None:
         title = (f"The {len(worst)} most confident mistakes ({len(wrong)} wrong of {len(labels)}, "
                  f"{100 * len(wrong) / max(1, len(labels)):.1f}%)\nabove (red): the prediction "
@@ -223,10 +182,9 @@ def plot_worst_mistakes(
     return finish(fig, axes, len(worst), title, fontsize=11)
 
 
-def plot_conversion(
-    path: str | os.PathLike[str], size: tuple[int, int] = (28, 28), style: str = "fashion_mnist",
-    probabilities: np.ndarray | None = None, class_names: Sequence[str] | None = None,
-) -> Figure:
+def plot_conversion(path: str | os.PathLike[str], size: tuple[int, int] = (28, 28),
+                    style: str = "fashion_mnist", probabilities: np.ndarray | None = None,
+                    class_names: Sequence[str] | None = None) -> Figure:
     """Show what the model sees: a picture, its conversion and, if given, the model's outputs.
 
     Parameters
@@ -239,23 +197,17 @@ def plot_conversion(
         The model's probabilities for it, e.g. ``brainkit.predict(run, path).probabilities``.
     class_names : sequence of str, optional
         The class names, with ``probabilities``.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     original = open_picture(path)
     converted = convert_image(original, size=size, style=style)
     bars = probabilities is not None
     fig = new_figure(figsize=(9.6 if bars else 6, 3.2))
     axes = fig.subplots(1, 3 if bars else 2, width_ratios=[1, 1, 1.4] if bars else None)
-    for ax, picture, text in (
-        (axes[0], original, f"your picture\n{original.shape[1]} x {original.shape[0]}, grayscale"),
-        (axes[1], converted, f"what the model sees\n{size[1]} x {size[0]}, light on black"),
-    ):
+    titles = (f"your picture\n{original.shape[1]} x {original.shape[0]}, grayscale",
+              f"what the model sees\n{size[1]} x {size[0]}, light on black")
+    for ax, picture, text in zip(axes, (original, converted), titles, strict=False):
         ax.imshow(picture, cmap="gray", vmin=0, vmax=255)
-        ax.set_title(text)
-        ax.set(xticks=[], yticks=[])
+        ax.set(title=text, xticks=[], yticks=[])
     if bars:
         probs = np.asarray(probabilities, dtype=np.float64).ravel()
         _draw_bars(axes[2], probs, class_names, None, fontsize=9)

@@ -20,19 +20,6 @@ def _is_dense(layer: Any) -> bool:
     return any(cls.__name__ == "Dense" for cls in type(layer).__mro__)
 
 
-def _kernel_of(layer: Any) -> np.ndarray:
-    # Keras 3 on NumPy 2 warns about its own __array__ (not about anything the learner did).
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        weights = layer.get_weights() if hasattr(layer, "get_weights") else []
-    if weights:
-        return np.asarray(weights[0])
-    if getattr(layer, "kernel", None) is None:
-        raise ValueError(f"The layer {getattr(layer, 'name', layer)!r} has no weights yet: build "
-                         "the model first (give it an keras.Input or call it on data).")
-    return np.asarray(layer.kernel)
-
-
 def dense_kernel(model_or_kernel: Any) -> np.ndarray:
     """The ``(inputs, units)`` kernel of a model's last Dense layer, a Dense layer or an array."""
     obj = model_or_kernel
@@ -42,10 +29,19 @@ def dense_kernel(model_or_kernel: Any) -> np.ndarray:
             raise ValueError("The model has no Dense layer, so there are no linear weights to "
                              "show.")
         obj = dense[-1]
-    kernel = _kernel_of(obj) if _is_dense(obj) else np.asarray(obj, dtype=np.float64)
+    if _is_dense(obj):
+        # Keras 3 on NumPy 2 warns about its own __array__ (not about anything the learner did).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            weights = obj.get_weights() if hasattr(obj, "get_weights") else []
+        if not weights and getattr(obj, "kernel", None) is None:
+            raise ValueError(f"The layer {getattr(obj, 'name', obj)!r} has no weights yet: build "
+                             "the model first (give it an keras.Input or call it on data).")
+        obj = weights[0] if weights else obj.kernel
+    kernel = np.array(obj, dtype=np.float64)  # a copy, even of a float64 array
     if kernel.ndim != 2:
         raise ValueError(f"A Dense kernel has shape (inputs, units); got {kernel.shape}.")
-    return kernel.astype(np.float64)
+    return kernel
 
 
 def plot_linear_weights(
@@ -54,9 +50,6 @@ def plot_linear_weights(
     title: str | None = "What each output neuron learned: its weights as an image",
 ) -> Figure:
     """Show each output neuron's weights as an image, one per class.
-
-    The colour scale is shared and centred at zero: white is a weight of 0, red a positive one
-    (a bright pixel there is evidence *for* the class), blue a negative one (evidence against).
 
     Parameters
     ----------
@@ -69,13 +62,9 @@ def plot_linear_weights(
     columns : int
         Images per row.
     cmap : str
-        A diverging matplotlib colormap.
+        A diverging matplotlib colormap, shared and centred at a weight of 0.
     title : str, optional
         Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     kernel = dense_kernel(model_or_kernel)
     pixels = int(np.prod(image_shape))
@@ -84,8 +73,7 @@ def plot_linear_weights(
                          f"{tuple(image_shape)} has {pixels} pixels. plot_linear_weights needs the "
                          "first Dense layer after Flatten, as in the 'linear' model.")
     units = kernel.shape[1]
-    if class_names is None:
-        class_names = [f"neuron {i}" for i in range(units)]
+    class_names = [f"neuron {i}" for i in range(units)] if class_names is None else class_names
     if len(class_names) != units:
         raise ValueError(f"The layer has {units} neurons but {len(class_names)} class names were "
                          "given.")
