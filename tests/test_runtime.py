@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -317,3 +319,21 @@ def test_noise_filter_keeps_what_matters():
     assert not runtime._is_tensorflow_noise(error, 2)
     assert not runtime._is_tensorflow_noise(info, 0)
     assert not runtime._is_tensorflow_noise("Traceback (most recent call last):\n", 3)
+
+
+def test_a_ctrl_c_dropped_by_a_gc_callback_is_raised_again():
+    def callback(phase, info):  # as when Ctrl-C lands in JAX's callback, run on every collection
+        if phase == "start":
+            raise KeyboardInterrupt
+
+    gc.callbacks.append(callback)
+    try:
+        with pytest.raises(KeyboardInterrupt), runtime.ctrl_c_kept():
+            gc.collect()  # Python prints "Exception ignored" for the callback's Ctrl-C, and drops it
+            gc.callbacks.remove(callback)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:  # the dropped Ctrl-C comes back in milliseconds
+                pass
+    finally:
+        if callback in gc.callbacks:
+            gc.callbacks.remove(callback)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import importlib.metadata
 import importlib.util
@@ -10,8 +11,10 @@ import os
 import platform
 import random
 import re
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +24,8 @@ from brainkit._version import __version__
 from brainkit.errors import BrainkitError
 
 __all__ = [
-    "BACKENDS", "BackendError", "available_backends", "cache_root", "current_backend",
-    "device_report", "enable_compile_cache", "format_device_report", "import_keras",
+    "BACKENDS", "BackendError", "available_backends", "cache_root", "ctrl_c_kept",
+    "current_backend", "device_report", "enable_compile_cache", "format_device_report", "import_keras",
     "resolve_backend", "seed_everything", "set_environment_defaults", "tensorflow_unprobed",
     "use_backend",
 ]
@@ -270,6 +273,28 @@ def tensorflow_unprobed() -> Iterator[None]:
         yield
     finally:
         lazy._available = None
+
+
+@contextlib.contextmanager
+def ctrl_c_kept() -> Iterator[None]:
+    """Deliver again a Ctrl-C that Python dropped because it landed in a garbage-collector callback.
+
+    JAX runs one on every collection; there a ``KeyboardInterrupt`` is only printed ("Exception
+    ignored in ...") and training goes on. In this block it is raised in the code that runs next.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):  # again once the callback is over
+            threading.Timer(0.01, _thread.interrupt_main, (signal.SIGINT,)).start()
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 # What TensorFlow's C++ code writes to stderr before TF_CPP_MIN_LOG_LEVEL is read: absl's

@@ -304,7 +304,7 @@ def train(
     y_train = recipe.encode_labels(data.y_train, data.num_classes)
     y_test = recipe.encode_labels(data.y_test, data.num_classes)
 
-    with distribution_scope(distribute, recipe.batch_size) as mesh_info:
+    with runtime.ctrl_c_kept(), distribution_scope(distribute, recipe.batch_size) as mesh_info:
         if mesh_info:
             devices = len(mesh_info["devices"])
             check_even_batches(len(data.x_train), recipe.batch_size, devices, "the training set")

@@ -7,7 +7,7 @@ import click
 from brainkit._version import __version__
 from brainkit.cli import archs, bench, data, hotdog, train
 from brainkit.errors import BrainkitError
-from brainkit.runtime import BACKENDS, use_backend
+from brainkit.runtime import BACKENDS, ctrl_c_kept, use_backend
 
 __all__ = ["main"]
 
@@ -17,7 +17,8 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
-            return super().invoke(ctx)
+            with ctrl_c_kept():
+                return super().invoke(ctx)
         except BrainkitError as exc:
             raise click.ClickException(str(exc)) from exc
         except KeyboardInterrupt:  # click says "Aborted!"; another Ctrl-C must not cut the exit
