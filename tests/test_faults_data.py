@@ -270,6 +270,13 @@ def test_download_failures_never_leave_a_partial_file(tmp_path, bad_server):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
 
 
+def test_a_download_that_cannot_be_written_blames_the_folder_not_the_server(tmp_path, bad_server):
+    (bad_server.root / "blob.bin").write_bytes(bytes(1000))
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(DownloadError, match=r"^cannot write in .*a-file \(it is a file, not a folder\)"):
+        download(bad_server.url() + "blob.bin", tmp_path / "a-file" / "blob.bin", quiet=True)
+
+
 def test_cli_fetch_with_mirror_timeout_and_quiet(tiny, bad_server, monkeypatch):
     from brainkit.cli import main
 

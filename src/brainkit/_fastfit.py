@@ -194,11 +194,13 @@ def fit(
         on_epoch_begin=lambda *_: marks.append(time.perf_counter()),
         on_epoch_end=lambda *_: marks.append(time.perf_counter()),
     )
+
     def use_steps(steps: int) -> None:  # fit, evaluate and predict read it: remake their functions
         model.steps_per_execution = steps
         for make in (model.make_train_function, model.make_test_function,
                      model.make_predict_function):
             make(force=True)
+
     callbacks = [*(callbacks or []), timer, keras.callbacks.TerminateOnNaN()]
     with _flush_denormals() as restore:
         before = model.steps_per_execution
@@ -479,17 +481,21 @@ class _JaxLoop(_EpochLoop):
 
     def _train_loop(self, state, x, y, table, order, start, stop):
         jax, jnp = self.jax, self.jnp
+
         def body(i, st):
             batch = jax.lax.dynamic_index_in_dim(order, i, keepdims=False)
             xb = self._decode(jnp.take(x, batch, axis=0), table)
             return self.model.train_step(st, (xb, jnp.take(y, batch, axis=0)))
+
         return self._steps(body, start, stop, state)
 
     def _eval_loop(self, state, x, y, table, steps, batch):
         cut = self.jax.lax.dynamic_slice_in_dim
+
         def body(i, st):
             xb = self._decode(cut(x, i * batch, batch), table)
             return self.model.test_step(st, (xb, cut(y, i * batch, batch)))
+
         return self._steps(body, 0, steps, state)
 
 
@@ -595,6 +601,7 @@ class _TorchLoop(_Loop):
     def _trace(self, bs: int) -> Any:
         torch, model = self.torch, self.model
         training = {"training": True} if getattr(model, "_call_has_training_arg", False) else {}
+
         class ForwardAndLoss(torch.nn.Module):
             def __init__(self) -> None:
                 super().__init__()
@@ -604,6 +611,7 @@ class _TorchLoop(_Loop):
                 y_pred = self.model(xb, **training)
                 loss = model._compute_loss(x=xb, y=yb, y_pred=y_pred, training=True)
                 return loss, y_pred
+
         with warnings.catch_warnings():  # the tracer warns about Python values it records
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(

@@ -205,7 +205,6 @@ def reserve_run_folder(
     """Check and claim a run folder to train into; yield it, and release it if no run is saved.
 
     A missing folder is made with a hidden marker naming this process, so no other run takes it.
-    Pass the folder yielded to :meth:`TrainResult.save`.
 
     Parameters
     ----------
@@ -217,6 +216,11 @@ def reserve_run_folder(
         If ``path`` is taken, claim ``path-2``, ``path-3``, ... instead.
     cli : bool
         Word the messages for ``brainkit train``.
+
+    Yields
+    ------
+    pathlib.Path
+        The folder claimed: pass it to :meth:`TrainResult.save`.
     """
     base = Path(path)
     _sweep_run_leftovers(base.parent)

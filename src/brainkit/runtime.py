@@ -231,6 +231,8 @@ def enable_compile_cache() -> str | None:
         original = jax_cache.get_executable_and_time
     except (ImportError, AttributeError):  # pragma: no cover - another JAX: keep its warnings
         return str(folder)
+    if hasattr(original, "_brainkit_told"):  # wrapped already (the cache folder was reset)
+        return str(folder)
 
     def read_or_drop(cache_key: str, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -252,6 +254,7 @@ def enable_compile_cache() -> str | None:
                     _compile_folder, type(exc).__name__, str(exc)[:80],
                 )
             return None, None
+
     read_or_drop._brainkit_told = False  # type: ignore[attr-defined]
     jax_cache.get_executable_and_time = read_or_drop
     return str(folder)

@@ -108,9 +108,11 @@ def check_architecture(name_or_builder: str | EntryInfo | Architecture | Callabl
     facts: dict[str, Any] = {}
     warnings: list[str] = []
     warn = warnings.append
+
     def report(stage: str, error: str | None = None) -> CheckReport:
         return CheckReport(name, source, error is None, stage, error, warnings=tuple(warnings),
                            seconds=time.perf_counter() - start, **facts)
+
     with architectures.plugin_call() as state:
         try:
             installed = isinstance(target, (str, EntryInfo))
@@ -169,11 +171,13 @@ def __getattr__(name: str) -> Any:
     if name != "architecture_check":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import pytest  # made on first use: brainkit's CLI need not load pytest
+
     @pytest.fixture
     def architecture_check() -> Callable[..., CheckReport]:
         """:func:`assert_valid_architecture`, with brainkit's plugin caches cleared."""
         architectures.refresh()
         return assert_valid_architecture
+
     globals()[name] = architecture_check  # made once
     return architecture_check
 

@@ -260,7 +260,8 @@ def train(
     callbacks : sequence of keras.callbacks.Callback, optional
         Extra callbacks, e.g. :func:`brainkit.viz.live_learning_curves`.
     steps_per_execution : int or "auto"
-        ``"auto"``: the fastest fit path (:doc:`/performance`); a number: Keras's ``fit`` with it.
+        ``"auto"``: the fastest fit path (:doc:`/performance`), leaving Keras's default of 1 on the
+        model; a number: Keras's ``fit`` with it, left set on the model.
     distribute : None, "auto", "data_parallel" or list of devices
         Data-parallel training with Keras's distribution API (see :mod:`brainkit.distribute`).
     backend : str, optional
@@ -289,7 +290,8 @@ def train(
     recipe = base.replace(**{key: value for key, value in overrides.items() if value is not None})
     fraction = isinstance(validation, float)
     if validation not in ("test", None) and not (fraction and 0 < validation < 1):
-        raise RunError(f"validation must be 'test', None or in (0, 1), got {validation!r}.")
+        raise RunError(f"validation must be 'test', None or a fraction in (0, 1), "
+                       f"got {validation!r}.")
 
     runtime.seed_everything(seed)
     on_test = validation == "test"
@@ -638,5 +640,6 @@ def predict(run: Any, images: Any, top: int = 3) -> Prediction | list[Prediction
     for row in probabilities(result, batch):
         order = [int(i) for i in np.argsort(row)[::-1][:k]]
         top_k = [(names[i], float(row[i])) for i in order]
-        out.append(Prediction(order[0], *top_k[0], row, top_k))  # top_k[0]: best name and p
+        best = order[0]
+        out.append(Prediction(best, names[best], float(row[best]), row, top_k))
     return out[0] if single else out

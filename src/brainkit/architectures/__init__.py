@@ -96,6 +96,7 @@ class EntryInfo:
 
 
 _loaded: dict[tuple[Any, ...], Architecture | ArchitectureError] = {}
+_warned: set[str] = set()  # collisions told once a process, not once a sys.path
 
 
 def refresh() -> None:
@@ -103,6 +104,7 @@ def refresh() -> None:
     importlib.invalidate_caches()
     _discover.cache_clear()
     _loaded.clear()
+    _warned.clear()
 
 
 def discover() -> tuple[EntryInfo, ...]:
@@ -137,7 +139,8 @@ def _discover(sys_path: tuple[str, ...], disable: str) -> tuple[EntryInfo, ...]:
         others = [o for o in infos if o.name == info.name and o is not info and not o.disabled]
         if others and not info.disabled:
             infos[k] = replace(info, collision=tuple(o.distribution for o in others))
-            if not info.builtin:
+            if not info.builtin and info.key not in _warned:
+                _warned.add(info.key)
                 use = (f"{info.name!r} means the built-in, use {info.key!r} for this one"
                        if any(o.builtin for o in others) else f"refer to it as {info.key!r}")
                 logger.warning("Architecture %r of %s is also provided by %s; %s.", info.name,
@@ -199,9 +202,11 @@ def plugin_call() -> Iterator[SimpleNamespace]:
     SIGINT also sets ``.real`` on the yielded object; :func:`plugin_failure` re-raises only that.
     """
     state = SimpleNamespace(real=False)
+
     def on_sigint(signum: int, frame: Any) -> None:
         state.real = True
         raise KeyboardInterrupt
+
     previous = None
     with suppress(ValueError, OSError):  # not the main thread or interpreter, or no signals here
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:

@@ -106,6 +106,7 @@ class Recipe:
             if not valid:
                 value = getattr(self, what)
                 raise ArchitectureError(f"Recipe {what}={value!r} is not valid; use {allowed}.")
+
         for what in ("optimizer", "loss"):
             value = getattr(self, what)
             check(what, isinstance(value, str) and value, "a Keras name such as 'adam' or 'mse'")
@@ -309,8 +310,11 @@ def architecture(builder: Callable[..., Any] | None = None, *, name: str | None 
     """Turn a builder function into an :class:`Architecture`; use it bare or with arguments.
 
     Unset, the name, description and hyperparameters come from ``__name__``, the docstring's first
-    line and the keyword defaults; :doc:`/plugins` explains every argument.
+    line and the keyword defaults after ``(input_shape, num_classes)``. ``api_version`` is the
+    oldest plugin API version the builder needs (undeclared counts as 1). The other arguments are
+    the :class:`Architecture` fields of that name; :doc:`/plugins` shows a complete plugin.
     """
+
     def wrap(fn: Callable[..., Any]) -> Architecture:
         if isinstance(fn, Architecture):
             return fn
@@ -327,4 +331,5 @@ def architecture(builder: Callable[..., Any] | None = None, *, name: str | None 
             recipe=recipe or Recipe(), reference=reference, api_version=api_version,
             accepts_extra_hyperparameters=extra,
         )
+
     return wrap if builder is None else wrap(builder)

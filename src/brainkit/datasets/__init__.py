@@ -95,6 +95,7 @@ for _spec in (_mnist_family.FASHION_MNIST, _mnist_family.MNIST):
     register_dataset(_spec.name, functools.partial(_mnist_family.load_mnist_family, _spec),
                      _spec.description, _spec.class_names,
                      functools.partial(_mnist_family.status_of, _spec))
+del _spec
 register_dataset("fashion_mnist_sample", _sample.load_sample, _sample.DESCRIPTION,
                  _mnist_family.FASHION_MNIST.class_names, _sample.status)
 register_dataset("hotdog", hotdog.load_hotdog_dataset, hotdog.DESCRIPTION, hotdog.CLASS_NAMES)

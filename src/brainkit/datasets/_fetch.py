@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from brainkit._atomic import atomic_path
+from brainkit._atomic import atomic_path, writable_dir
 
 __all__ = ["DeadlineError", "DownloadError", "VerifyError", "download"]
 
@@ -139,6 +139,9 @@ def download(url: str, dest: Path, timeout: float = 30.0, quiet: bool = False, *
     except DownloadError:
         raise
     except (http.client.HTTPException, OSError, ValueError) as exc:  # URLError is an OSError
+        if isinstance(exc, OSError) and exc.filename:  # a local file, not the network
+            why = writable_dir(dest.parent) or exc.strerror or exc
+            raise DownloadError(f"cannot write in {dest.parent} ({why}).") from exc
         remaining()  # a DeadlineError instead once the deadline has passed
         reason = getattr(exc, "reason", None) or exc
         if isinstance(reason, TimeoutError):  # socket.timeout is TimeoutError too

@@ -15,7 +15,7 @@ def load_data(data_dir: str | Path | None = None, download: bool | None = None) 
 
     Parameters
     ----------
-    data_dir, download
+    data_dir, download : optional
         As for :func:`brainkit.datasets.load`: the file is found offline first, and verified.
     """
     return load_mnist_family(MNIST, data_dir=data_dir, download=download).as_keras_tuple()

@@ -45,8 +45,10 @@ def plot_samples(images: np.ndarray, labels: np.ndarray | Sequence[int] | None =
     images = as_images(images)
     index = choose(len(images), count, seed)
     fig, axes = grid_figure(len(index), columns, (1.6, 1.8), 0.4 if title else 0)
+
     def name(label: int) -> str:
         return class_names[label] if class_names is not None else str(label)
+
     for ax, i in zip(axes, index, strict=False):
         ax.imshow(images[i], cmap="gray_r")
         ax.set(xticks=[], yticks=[])
