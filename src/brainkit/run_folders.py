@@ -100,15 +100,19 @@ def _is_claimable(folder: Path) -> bool:
         return False
     if names != [WRITING_MARKER]:
         return not names
-    return _marker_owner(folder) is not None and _live_claim(folder) is None
+    owner = _marker_owner(folder)
+    return owner is not None and not _held_by_another(folder, owner)
+
+
+def _held_by_another(folder: Path, owner: tuple[int, str]) -> bool:
+    """Whether the claim of ``owner`` on ``folder`` is another writer's, still alive."""
+    return owner != (os.getpid(), host_tag()) and not _claim_is_dead(folder, owner)
 
 
 def _live_claim(folder: Path) -> tuple[int, str] | None:
     """The owner of ``folder``'s claim if another writer that is still alive holds it, else None."""
     owner = _marker_owner(folder)
-    if owner is None or _is_own_claim(folder) or _claim_is_dead(folder, owner):
-        return None
-    return owner
+    return owner if owner is not None and _held_by_another(folder, owner) else None
 
 
 def check_run_folder(

@@ -25,9 +25,9 @@ from brainkit.errors import BrainkitError
 
 __all__ = [
     "BACKENDS", "BackendError", "available_backends", "cache_root", "ctrl_c_kept",
-    "current_backend", "device_report", "enable_compile_cache", "format_device_report", "import_keras",
-    "resolve_backend", "seed_everything", "set_environment_defaults", "tensorflow_unprobed",
-    "use_backend",
+    "current_backend", "device_report", "enable_compile_cache", "format_device_report",
+    "import_keras", "resolve_backend", "seed_everything", "set_environment_defaults",
+    "tensorflow_unprobed", "use_backend",
 ]
 
 #: Backends brainkit supports, in order of preference.

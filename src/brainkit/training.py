@@ -561,8 +561,7 @@ def evaluate(run: Any, dataset: Any = None, split: str = "test") -> dict[str, fl
             f"{data.input_shape}."
         )
     x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
-    one_hot = result.recipe.get("label_encoding") == "one_hot"
-    y = np.eye(len(result.class_names), dtype="float32")[y] if one_hot else y.astype("int32")
+    y = architectures.Recipe(**result.recipe).encode_labels(y, len(result.class_names))
     values = result.model.evaluate(result.preprocess(x), y, batch_size=512, verbose=0,
                                    return_dict=True)
     return {**{k: float(v) for k, v in values.items()}, "examples": len(x)}

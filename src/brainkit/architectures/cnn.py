@@ -4,7 +4,13 @@ get a channel axis. Why this design: ``benchmarks/cnn_design.md``."""
 
 from typing import Any
 
-from brainkit.architectures._spec import HyperparameterError, Recipe, _check_positive, architecture
+from brainkit.architectures._spec import (
+    HyperparameterError,
+    Recipe,
+    _check_positive,
+    _number,
+    architecture,
+)
 from brainkit.runtime import import_keras
 
 __all__ = ["cnn"]
@@ -29,7 +35,7 @@ def cnn(input_shape: tuple[int, ...], num_classes: int, filters: int = 32, units
         dropout: float = 0.3) -> Any:
     """Two strided conv layers with batch norm and a dense head: fast, >= 91%."""
     filters, units = _check_positive("filters", filters), _check_positive("units", units)
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+    if not _number(dropout) or not 0 <= dropout < 1:
         raise HyperparameterError(f"dropout must be a number in [0, 1), got {dropout!r}.")
     shape = tuple(input_shape)
     if len(shape) not in (2, 3):
