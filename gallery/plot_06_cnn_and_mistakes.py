@@ -8,7 +8,7 @@ The networks so far flatten each image into a row of 784 numbers before
 looking at it, so they cannot know that two pixels are neighbours: a sleeve
 shifted by two pixels is, to them, a different pattern. A *convolutional*
 network keeps the image as an image. Its neurons look at small patches (5 x 5
-pixels, then 3 x 3) and the same small set of weights, a *filter*, slides over
+pixels, then 2 x 2) and the same small set of weights, a *filter*, slides over
 every position, so an edge or a seam is recognised wherever it appears.
 
 We train brainkit's ``cnn`` briefly, then look past its accuracy at *where*
@@ -38,8 +38,8 @@ model = cnn.build(data.input_shape, data.num_classes)
 model.summary()
 
 # %%
-# About 422,000 parameters, four times the 128-unit network's 101,770, but
-# look where they are: the two convolutions have fewer than 20,000 weights
+# About 412,000 parameters, four times the 128-unit network's 101,770, but
+# look where they are: the two convolutions have fewer than 10,000 weights
 # between them, and almost all the rest sit in the dense layer after
 # ``flatten``. The convolutions cost their time in arithmetic instead: every
 # filter is applied at every position of the image, so one image costs
@@ -57,10 +57,11 @@ print(f"{recipe.optimizer} at {recipe.learning_rate}, batch {recipe.batch_size},
 print(textwrap.fill(recipe.notes, 76))
 
 # %%
-# That takes a few minutes on a laptop CPU, so here we train for **2 epochs**
-# only: enough for a meaningful picture of its strengths and weaknesses. The
-# full recipe gets a couple of points more (see the notes above); "Things to
-# try" below runs it.
+# The full recipe takes a minute or more on a laptop CPU, so here we train for
+# **2 epochs** only: enough for a meaningful picture of its strengths and
+# weaknesses. The learning rate still falls to 0 by the end of the second
+# epoch, whatever the number of epochs. The full recipe gets another point or
+# two (see the notes above); "Things to try" below runs it.
 
 result = brainkit.train("cnn", data, epochs=2, seed=0, verbose=0)
 print(result)

@@ -169,6 +169,8 @@ def test_recipe_validation_and_helpers():
         {"learning_rate_decay": 0},
         {"learning_rate_decay": 1.5},
         {"learning_rate_decay_steps": 0},
+        {"learning_rate_schedule": "linear"},
+        {"learning_rate_schedule": "cosine", "learning_rate_decay": 0.5},
     ):
         with pytest.raises(A.ArchitectureError, match="Recipe .* is not valid"):
             Recipe(**bad)
@@ -204,6 +206,12 @@ def test_recipe_builds_keras_objects():
     schedule = decaying.compile_arguments()["optimizer"]._learning_rate
     assert isinstance(schedule, keras.optimizers.schedules.ExponentialDecay)
     assert float(keras.ops.convert_to_numpy(schedule(200))) == pytest.approx(0.0025)
+    cosine = Recipe(learning_rate=0.01, learning_rate_schedule="cosine")
+    schedule = cosine.compile_arguments(total_steps=100)["optimizer"]._learning_rate
+    rates = [float(keras.ops.convert_to_numpy(schedule(step))) for step in (0, 50, 100, 150)]
+    assert rates == pytest.approx([0.01, 0.005, 0.0, 0.0], abs=1e-9)  # half a cosine, then 0
+    with pytest.raises(A.ArchitectureError, match="needs the number of steps"):
+        cosine.compile_arguments()
     with pytest.raises(A.ArchitectureError, match="no optimizer"):
         Recipe(optimizer="nosuchopt").compile_arguments()
 
@@ -263,7 +271,7 @@ def test_cnn_refuses_flat_vectors_clearly():
 # Marked `backend`: CI runs these on torch and TensorFlow as well as JAX.
 
 
-EXPECTED_PARAMS = {"linear": 7_850, "mlp": 101_770, "shallow": 50_890, "cnn": 422_442}
+EXPECTED_PARAMS = {"linear": 7_850, "mlp": 101_770, "shallow": 50_890, "cnn": 412_202}
 
 
 @pytest.mark.backend
@@ -299,7 +307,7 @@ def test_builtin_passes_the_check_training_through_brainkit_train(name):
 
 
 @pytest.mark.backend
-def test_cnn_learns_from_200_images_in_one_epoch():
+def test_cnn_learns_from_200_images_in_two_epochs(tmp_path):
     import brainkit
     from brainkit.datasets import Dataset, load
 
@@ -314,14 +322,20 @@ def test_cnn_learns_from_200_images_in_one_epoch():
         "embedded",
     )
     result = brainkit.train(
-        "cnn", data, epochs=1, batch_size=16, seed=0, validation=None, verbose=0
+        "cnn", data, epochs=2, batch_size=16, seed=0, validation=0.25, verbose=0
     )
-    assert result.history["loss"][0] < np.log(10)  # better than a uniform guess
+    assert result.history["loss"][-1] < np.log(10)  # better than a uniform guess
+    # The cosine schedule spans the steps that ran (150 images fitted, 50 held out) and ends at 0.
+    assert result.metrics["fit_settings"]["steps"] == 20 == result.model.optimizer.iterations
+    assert float(np.asarray(result.model.optimizer.learning_rate)) == pytest.approx(0, abs=1e-9)
     logits = result.model.predict(A.get("cnn").recipe.scale_inputs(data.x_test), verbose=0)
     assert logits.shape == (200, 10) and np.isfinite(logits).all()
     accuracy = float((logits.argmax(axis=1) == data.y_test).mean())
     assert accuracy > 0.2, accuracy  # chance is 0.1; about 0.4 on JAX with seed 0
     assert accuracy == pytest.approx(result.metrics["test_accuracy"], abs=0.01)
+    loaded = brainkit.load_run(result.save(tmp_path / "run"))  # compiled again with its schedule
+    schedule = loaded.model.optimizer._learning_rate
+    assert schedule.get_config()["decay_steps"] == 20 and schedule.get_config()["alpha"] == 0
 
 
 @pytest.mark.backend

@@ -95,6 +95,7 @@ def test_verbose_shows_entry_points_recipes_and_tracebacks(fake_plugins):
     assert (
         "recipe: sgd lr=0.01, mse on probabilities (one_hot labels), batch 128, 200 epochs" in out
     )
+    assert "recipe: adam lr=0.002 (cosine to 0), sparse_categorical_crossentropy" in out  # cnn
     assert "hyperparameters: units=128" in out
     assert "plugin API: 1" in out and "same name in: evil-nets" in out
 

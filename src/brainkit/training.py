@@ -312,7 +312,9 @@ def train(
             check_even_batches(len(data.x_train), recipe.batch_size, devices, "the training set")
             check_even_batches(len(x_test), max(256, recipe.batch_size), devices, "the test set")
         model = build(data.input_shape, data.num_classes, **(hyperparameters or {}))
-        model.compile(**recipe.compile_arguments(), steps_per_execution=spe or 1,
+        fitted = int(len(data.x_train) * (1 - validation)) if fraction else len(data.x_train)
+        steps = recipe.epochs * -(-fitted // recipe.batch_size)  # for the cosine schedule
+        model.compile(**recipe.compile_arguments(steps), steps_per_execution=spe or 1,
                       jit_compile=_fastfit.best_jit_compile(model, data.input_shape))
         started = time.perf_counter()
         outcome = _fastfit.fit(
@@ -328,7 +330,8 @@ def train(
 
     history = {k: [float(v) for v in values] for k, values in outcome.history.history.items()}
     epoch_seconds = [round(s, 3) for s in outcome.epoch_seconds]
-    fit_settings = {**outcome.settings, "reason": outcome.reason, "epoch_seconds": epoch_seconds}
+    fit_settings = {**outcome.settings, "reason": outcome.reason, "steps": steps,
+                    "epoch_seconds": epoch_seconds}
     epochs_run = len(outcome.epoch_seconds)  # fewer than asked if training stopped early
     accuracy = test_values.get("accuracy", test_values.get("compile_metrics", float("nan")))
     metrics_out: dict[str, Any] = {
@@ -461,7 +464,8 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
     try:
         recipe = architectures.Recipe(**recipe_dict)  # turns the JSON list of metrics to a tuple
         model.compile(
-            **recipe.compile_arguments(), jit_compile=_fastfit.best_jit_compile(model, shape)
+            **recipe.compile_arguments(fit_settings.get("steps")),
+            jit_compile=_fastfit.best_jit_compile(model, shape),
         )
     except (TypeError, ValueError, architectures.ArchitectureError) as exc:
         raise RunError(

@@ -76,6 +76,9 @@ class Recipe:
         The starting learning rate.
     learning_rate_decay, learning_rate_decay_steps : float, int
         The rate is multiplied smoothly by the decay (1.0: constant) every so many steps.
+    learning_rate_schedule : {"exponential", "cosine"}
+        ``"exponential"`` follows the decay above; ``"cosine"`` falls along a half cosine to 0 at
+        the end of training, however many epochs it runs (Keras's ``CosineDecay``).
     output : {"logits", "probabilities"}
         What the last layer emits; the cross-entropy loss is matched to it.
     label_encoding : {"sparse", "one_hot"}
@@ -100,6 +103,7 @@ class Recipe:
     notes: str = ""
     learning_rate_decay: float = 1.0
     learning_rate_decay_steps: int = 1000
+    learning_rate_schedule: str = "exponential"
 
     def __post_init__(self) -> None:
         def check(what: str, valid: Any, allowed: str) -> None:
@@ -112,11 +116,14 @@ class Recipe:
             check(what, isinstance(value, str) and value, "a Keras name such as 'adam' or 'mse'")
         for what, allowed in (("output", ("logits", "probabilities")),
                               ("label_encoding", ("sparse", "one_hot")),
-                              ("input_scaling", ("unit", "none"))):
+                              ("input_scaling", ("unit", "none")),
+                              ("learning_rate_schedule", ("exponential", "cosine"))):
             check(what, getattr(self, what) in allowed, " or ".join(map(repr, allowed)))
         rate, decay = self.learning_rate, self.learning_rate_decay
         check("learning_rate", _number(rate) and 0 < rate < float("inf"), "a positive number")
         check("learning_rate_decay", _number(decay) and 0 < decay <= 1, "a number in (0, 1]")
+        check("learning_rate_decay", decay == 1 or self.learning_rate_schedule == "exponential",
+              "1.0 with the cosine schedule (it decays to 0 by itself)")
         for what in ("batch_size", "epochs", "learning_rate_decay_steps"):
             check(what, _positive_int(getattr(self, what)), "a positive integer")
         metrics = (self.metrics,) if isinstance(self.metrics, str) else tuple(self.metrics)
@@ -156,15 +163,23 @@ class Recipe:
             return y.astype("int32")
         return np.eye(num_classes, dtype="float32")[y.astype("int64")]
 
-    def compile_arguments(self) -> dict[str, Any]:
-        """Return a new ``optimizer``, the ``loss`` and ``metrics`` for ``model.compile(**...)``."""
+    def compile_arguments(self, total_steps: int | None = None) -> dict[str, Any]:
+        """Return a new ``optimizer``, the ``loss`` and ``metrics`` for ``model.compile(**...)``.
+
+        ``total_steps``, the optimizer steps training will take, is needed by the cosine schedule.
+        """
         keras = import_keras()
         try:
             optimizer = type(keras.optimizers.get(self.optimizer))
         except ValueError as exc:
             raise ArchitectureError(f"Keras has no optimizer called {self.optimizer!r}.") from exc
         rate: Any = self.learning_rate
-        if self.learning_rate_decay < 1.0:
+        if self.learning_rate_schedule == "cosine":
+            if not _positive_int(total_steps):
+                raise ArchitectureError("The cosine learning-rate schedule needs the number of "
+                                        f"steps training will take, got total_steps={total_steps!r}.")
+            rate = keras.optimizers.schedules.CosineDecay(rate, total_steps)
+        elif self.learning_rate_decay < 1.0:
             decay, steps = self.learning_rate_decay, self.learning_rate_decay_steps
             rate = keras.optimizers.schedules.ExponentialDecay(rate, steps, decay)
         losses = keras.losses

@@ -35,7 +35,8 @@ def _details(info, arch, error) -> list[str]:  # type: ignore[no-untyped-def]
         lines.append(f"same name in: {', '.join(info.collision)}")
     if arch is not None:
         r = arch.recipe
-        decay = (f" (x{r.learning_rate_decay:g} every {r.learning_rate_decay_steps} steps)"
+        decay = (" (cosine to 0)" if r.learning_rate_schedule == "cosine" else
+                 f" (x{r.learning_rate_decay:g} every {r.learning_rate_decay_steps} steps)"
                  if r.learning_rate_decay < 1 else "")
         hps = ", ".join(f"{k}={v!r}" for k, v in arch.hyperparameters.items()) or "none"
         api = arch.api_version if arch.api_version is not None else "1 (not declared)"
