@@ -42,9 +42,9 @@ model.summary()
 # look where they are: the two convolutions have fewer than 10,000 weights
 # between them, and almost all the rest sit in the dense layer after
 # ``flatten``. The convolutions cost their time in arithmetic instead: every
-# filter is applied at every position of the image, so one image costs
-# millions of multiply-adds where the 128-unit network needs about a hundred
-# thousand. That is why convolutional networks are where a GPU pays off (see
+# filter is applied at every position of the image, so the convolutions cost
+# over half a million multiply-adds per image where the whole 128-unit network
+# needs about a hundred thousand. That is why convolutional networks are where a GPU pays off (see
 # the :ref:`backends tutorial <tutorial-backends>`).
 #
 # Training, briefly

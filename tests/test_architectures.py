@@ -333,9 +333,14 @@ def test_cnn_learns_from_200_images_in_two_epochs(tmp_path):
     accuracy = float((logits.argmax(axis=1) == data.y_test).mean())
     assert accuracy > 0.2, accuracy  # chance is 0.1; about 0.4 on JAX with seed 0
     assert accuracy == pytest.approx(result.metrics["test_accuracy"], abs=0.01)
-    loaded = brainkit.load_run(result.save(tmp_path / "run"))  # compiled again with its schedule
-    schedule = loaded.model.optimizer._learning_rate
+    folder = result.save(tmp_path / "run")
+    schedule = brainkit.load_run(folder).model.optimizer._learning_rate  # compiled again
     assert schedule.get_config()["decay_steps"] == 20 and schedule.get_config()["alpha"] == 0
+    metrics = json.loads((folder / "metrics.json").read_text())
+    del metrics["fit_settings"]["steps"]  # e.g. edited by hand: the whole training set's steps
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    schedule = brainkit.load_run(folder).model.optimizer._learning_rate
+    assert schedule.get_config()["decay_steps"] == 2 * 13  # 2 epochs of ceil(200 / 16)
 
 
 @pytest.mark.backend

@@ -195,11 +195,11 @@ def fit(
         on_epoch_end=lambda *_: marks.append(time.perf_counter()),
     )
 
-    def use_steps(steps: int) -> None:  # fit, evaluate and predict read it: remake their functions
+    def use_steps(steps: int) -> None:
+        # fit, evaluate and predict make their functions again, as after compile: made now, before
+        # fit builds the optimizer, a distributed train function would shard too few variables.
         model.steps_per_execution = steps
-        for make in (model.make_train_function, model.make_test_function,
-                     model.make_predict_function):
-            make(force=True)
+        model.train_function = model.test_function = model.predict_function = None
 
     callbacks = [*(callbacks or []), timer, keras.callbacks.TerminateOnNaN()]
     with _flush_denormals() as restore:

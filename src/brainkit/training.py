@@ -74,7 +74,10 @@ class TrainResult:
     fit_path : str
         How it trained: ``"jax-loop"``, ``"tf-loop"``, ``"torch-loop"`` or ``"keras-fit"``.
     fit_settings : dict
-        The settings that ran, the ``reason`` Keras's ``fit`` ran, and ``epoch_seconds``.
+        The settings that ran, the ``reason`` Keras's ``fit`` ran, ``epoch_seconds``, and
+        ``steps``: the optimizer steps planned, which a cosine schedule spans. The returned
+        model's optimizer stays where training left it (a cosine rate at 0): compile it again
+        to train it further.
     path : pathlib.Path or None
         Where the run was saved or loaded from.
     """
@@ -464,7 +467,9 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
     try:
         recipe = architectures.Recipe(**recipe_dict)  # turns the JSON list of metrics to a tuple
         model.compile(
-            **recipe.compile_arguments(fit_settings.get("steps")),
+            # A run without its steps (e.g. edited) gets the full training set's, approximately.
+            **recipe.compile_arguments(fit_settings.get("steps") or recipe.epochs * -(
+                -int(metrics.get("train_examples") or 1) // recipe.batch_size)),
             jit_compile=_fastfit.best_jit_compile(model, shape),
         )
     except (TypeError, ValueError, architectures.ArchitectureError) as exc:
