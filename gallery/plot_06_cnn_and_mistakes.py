@@ -112,12 +112,13 @@ fig = viz.plot_worst_mistakes(data.x_test, probs, data.y_test, data.class_names,
 fig
 
 # %%
-# These are not the shirts of the confusion matrix: most of them are shoes.
-# At 28 x 28 pixels in grey, a closed sandal looks like a sneaker and a high
-# sneaker like an ankle boot, and a few images look mislabelled (would you
-# call every one of them by its "true" name?). The shirts are the *most
-# frequent* mistakes, the shoes the *most confident* ones: two different
-# problems, and neither shows in the accuracy alone.
+# Few of these are the shirts of the confusion matrix: many are shoes taken
+# for other shoes, and long dark garments taken for dresses. At 28 x 28
+# pixels in grey, a closed sandal looks like a sneaker and a high sneaker like
+# an ankle boot, and a few images look mislabelled (would you call every one
+# of them by its "true" name?). The shirts are the *most frequent* mistakes,
+# shoes and dresses among the *most confident* ones: two different problems,
+# and neither shows in the accuracy alone.
 #
 # How sure is it when it is right, and when it is wrong?
 
