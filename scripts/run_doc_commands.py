@@ -7,6 +7,9 @@ files, nothing git ignores) in a temporary folder, with none of this machine's v
 environment on ``PATH`` and no ``KERAS_BACKEND``: a reader with a new clone. Commands
 are echoed as they run (``$ command``).
 
+A ``brainkit train --arch NAME`` command whose comment promises ``>= NN%`` must print a test
+accuracy of at least NN% ("~NN%" is an approximate figure and is not checked).
+
 Not run, each for the reason given in ``NOT_RUN``: commands that need root (.ci/run
 installs the same Debian package as root). The one thing provided beforehand is
 ``my-shoe.jpg`` for ``brainkit predict``, which the page asks the reader to bring: a
@@ -86,6 +89,22 @@ def bash_script() -> str:
     return "\n".join(lines) + "\n"
 
 
+def unmet_promises(output: str) -> list[str]:
+    """Return a message for each ``>= NN%`` train command whose printed accuracy is lower."""
+    problems = []
+    for where, command in commands():
+        promise = re.search(r"brainkit train --arch (\S+).*#.*>= (\d+(?:\.\d+)?)%", command)
+        if not promise:
+            continue
+        arch, percent = promise.group(1), float(promise.group(2))
+        printed = re.findall(rf"^{re.escape(arch)} on \S+ \(\w+\): test accuracy ([\d.]+)",
+                             output, re.M)
+        if not printed or float(printed[-1]) < percent / 100:
+            got = printed[-1] if printed else "no accuracy printed"
+            problems.append(f"{where}: '{command}' promises >= {percent:g}%, got {got}")
+    return problems
+
+
 def copy_checkout(destination: Path) -> None:
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -136,10 +155,21 @@ def main(argv: list[str] | None = None) -> int:
         copy_checkout(checkout)
         write_shoe_photo(checkout / "my-shoe.jpg")
         print(f"== in a fresh copy of the checkout: {checkout}", flush=True)
-        done = subprocess.run(["bash", "-c", script], cwd=checkout, env=student_environment())
+        done = subprocess.Popen(["bash", "-c", script], cwd=checkout, env=student_environment(),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert done.stdout is not None
+        output = []
+        for line in done.stdout:  # shown as it comes, kept to check the pages' promises
+            print(line, end="", flush=True)
+            output.append(line)
+        done.wait()
     if done.returncode:
         print(f"a documented command failed (exit status {done.returncode})", file=sys.stderr)
-    return done.returncode
+        return done.returncode
+    problems = unmet_promises("".join(output))
+    for problem in problems:
+        print(f"a documented result was not met: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

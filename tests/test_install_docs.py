@@ -38,6 +38,15 @@ def test_every_shell_block_on_the_pages_is_run():
     assert skipped == ["sudo apt-get install dataset-fashion-mnist"]
 
 
+def test_promised_accuracies_are_checked():
+    runner = _runner()
+    line = "cnn on fashion_mnist (jax): test accuracy {}, test loss 0.24, 6 epochs in 48.6 s\n"
+    assert runner.unmet_promises(line.format("0.9137")) == []
+    (problem,) = runner.unmet_promises(line.format("0.9087"))
+    assert "quickstart.rst" in problem and "promises >= 91%, got 0.9087" in problem
+    assert "no accuracy printed" in runner.unmet_promises("")[0]
+
+
 def test_block_parsing():
     runner = _runner()
     text = "Intro\n\n.. code-block:: bash\n   :caption: x\n\n   one\n   two  # note\n\nAfter\n\n.. code-block:: text\n\n   out\n"
