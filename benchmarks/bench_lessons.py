@@ -171,6 +171,14 @@ def run_child(argv: list[str], env: dict[str, str], timeout: float) -> dict:
     return result
 
 
+def run_metrics(argv: list[str], result: dict) -> dict | None:
+    """The ``metrics.json`` of a successful ``brainkit train ... --out FOLDER`` job, else None."""
+    path = Path(argv[-1], "metrics.json")
+    if "--out" in argv and "error" not in result and path.is_file():
+        return json.loads(path.read_text())
+    return None
+
+
 def _vm_hwm(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -303,7 +311,7 @@ def summarize(runs: dict[str, list[dict]], floor: float | None) -> dict[str, dic
         s["epochs"] = epochs
         if s["fit_s"] is not None and steps:
             s["ms_per_step"] = 1000 * s["fit_s"] / steps
-            if floor is not None and epochs and "cnn" not in name:  # the floor is the MLP's
+            if floor is not None and epochs:
                 s["overhead_ms_per_step"] = 1000 * max(0.0, s["fit_s"] - floor * epochs) / steps
         if not ok and results:
             s["error"] = results[-1].get("error")
@@ -446,6 +454,7 @@ def main() -> int:
     print(f"start-up: {micro}", flush=True)
 
     runs: dict[str, list[dict]] = {}
+    cnn_runs: dict[str, list[dict]] = {}
     schedule = []
     for backend in backends:
         reps = args.repeats if backend == "jax" else args.other_repeats
@@ -458,9 +467,8 @@ def main() -> int:
         for name, argv, job_env in round_jobs:
             print(f"running {name} ...", flush=True)
             res = run_child(argv, job_env, args.timeout)
-            metrics = Path(argv[-1], "metrics.json")  # brainkit's runs: the fit time unrounded
-            if "--out" in argv and metrics.is_file() and "error" not in res:
-                res["fit_s"] = json.loads(metrics.read_text())["train_seconds"]
+            if metrics := run_metrics(argv, res):  # brainkit's runs: the fit time unrounded
+                res["fit_s"] = metrics["train_seconds"]
             res.setdefault("epochs", int(job_env["BENCH_EPOCHS"]))
             res.setdefault("steps", res["epochs"] * 1875)
             print(
@@ -482,14 +490,14 @@ def main() -> int:
         ]
         print("running cnn ...", flush=True)
         res = run_child(argv, dict(env, KERAS_BACKEND=b), max(args.timeout, 1800))
-        if (work / "cnn" / "metrics.json").is_file():  # the recipe's epochs and steps, as run
-            metrics = json.loads((work / "cnn" / "metrics.json").read_text())
+        if metrics := run_metrics(argv, res):  # the recipe's epochs and steps, as run
             res["fit_s"] = metrics["train_seconds"]
             res["steps"] = metrics["fit_settings"]["steps"]
             res["epochs"] = len(metrics["fit_settings"]["epoch_seconds"])
-        runs[f"{b}/brainkit-cnn"] = [res]
+        cnn_runs = {f"{b}/brainkit-cnn": [res]}
         print(f"  cnn: {res}", flush=True)
-    summary = summarize(runs, micro.get("floor_s_per_epoch"))
+    # The compute floor is the MLP's: the cnn gets no overhead figure.
+    summary = summarize(runs, micro.get("floor_s_per_epoch")) | summarize(cnn_runs, None)
     meta = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
         "python": platform.python_version(),

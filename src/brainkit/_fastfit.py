@@ -657,11 +657,11 @@ class _TorchLoop(_Loop):
             return False  # foreach operations instead
         return True
 
-    def _adam_step(self, grads: list[Any], step: int, adam: tuple) -> None:
+    def _adam_step(self, grads: list[Any], step: int) -> None:
         # Keras's Adam: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
         # w -= m * alpha / (sqrt(v) + eps), alpha = lr sqrt(1 - b2^t) / (1 - b1^t).
         torch = self.torch
-        m, v, lr, b1, b2, eps = adam
+        m, v, lr, b1, b2, eps = self.adam
         if self._fused:
             # PyTorch's one-kernel Adam computes w -= lr/(1 - b1^t) m / (sqrt(v)/sqrt(1 - b2^t)
             # + eps'); with eps' = eps / sqrt(1 - b2^t) that is Keras's update exactly.
@@ -697,7 +697,7 @@ class _TorchLoop(_Loop):
             with torch.no_grad():
                 if self.adam is not None:
                     step += 1
-                    self._adam_step(grads, step, self.adam)
+                    self._adam_step(grads, step)
                 else:
                     opt.apply(grads, self.variables)
                 loss_sum += loss.detach().double() * len(yb)

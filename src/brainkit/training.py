@@ -316,7 +316,7 @@ def train(
             check_even_batches(len(x_test), max(256, recipe.batch_size), devices, "the test set")
         model = build(data.input_shape, data.num_classes, **(hyperparameters or {}))
         fitted = int(len(data.x_train) * (1 - validation)) if fraction else len(data.x_train)
-        steps = recipe.epochs * -(-fitted // recipe.batch_size)  # for the cosine schedule
+        steps = _planned_steps(recipe, fitted)  # for the cosine schedule
         model.compile(**recipe.compile_arguments(steps), steps_per_execution=spe or 1,
                       jit_compile=_fastfit.best_jit_compile(model, data.input_shape))
         started = time.perf_counter()
@@ -399,6 +399,11 @@ def check_image_data(data: Any) -> None:
     )
 
 
+def _planned_steps(recipe: architectures.Recipe, examples: int) -> int:
+    """The optimizer steps of ``recipe``'s epochs over ``examples`` (a last partial batch counts)."""
+    return recipe.epochs * -(-examples // recipe.batch_size)
+
+
 def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainResult:
     """Load a run saved by :meth:`TrainResult.save` or ``brainkit train``, in Keras's safe mode.
 
@@ -468,8 +473,8 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
         recipe = architectures.Recipe(**recipe_dict)  # turns the JSON list of metrics to a tuple
         model.compile(
             # A run without its steps (e.g. edited) gets the full training set's, approximately.
-            **recipe.compile_arguments(fit_settings.get("steps") or recipe.epochs * -(
-                -int(metrics.get("train_examples") or 1) // recipe.batch_size)),
+            **recipe.compile_arguments(fit_settings.get("steps") or _planned_steps(
+                recipe, int(metrics.get("train_examples") or 1))),
             jit_compile=_fastfit.best_jit_compile(model, shape),
         )
     except (TypeError, ValueError, architectures.ArchitectureError) as exc:

@@ -143,20 +143,21 @@ def _read_part(part: IdxFile, path: Path, kind: str) -> dict[str, np.ndarray]:
              "system": f"Reinstall the system package that installed {path} (e.g. "
                        "'sudo apt-get install --reinstall dataset-fashion-mnist')."}
     fix = fixes.get(kind, f"Replace or delete {path}.")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IntegrityError(f"Cannot read {path}: {exc.strerror or exc}. {fix}") from exc
-    if path.suffix == ".gz":
+    try:  # every IntegrityError below gets the fix appended once, at the end
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise IntegrityError(f"{path} is not a complete gzip file ({exc}); it is probably "
-                                 f"truncated or corrupt. {fix}") from exc
-    if (digest := hashlib.sha256(data).hexdigest()) != part.sha256:
-        raise IntegrityError(f"{path} has the wrong contents (SHA-256 {digest[:16]}..., expected "
-                             f"{part.sha256[:16]}...): corrupt, cut off or another file. {fix}")
-    try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise IntegrityError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        if path.suffix == ".gz":
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise IntegrityError(f"{path} is not a complete gzip file ({exc}); it is "
+                                     "probably truncated or corrupt.") from exc
+        if (digest := hashlib.sha256(data).hexdigest()) != part.sha256:
+            raise IntegrityError(f"{path} has the wrong contents (SHA-256 {digest[:16]}..., "
+                                 f"expected {part.sha256[:16]}...): corrupt, cut off or another "
+                                 "file.")
         return _decode(part, data, str(path))
     except IntegrityError as exc:
         raise IntegrityError(f"{exc} {fix}") from (exc.__cause__ or exc)
