@@ -74,10 +74,9 @@ class TrainResult:
     fit_path : str
         How it trained: ``"jax-loop"``, ``"tf-loop"``, ``"torch-loop"`` or ``"keras-fit"``.
     fit_settings : dict
-        The settings that ran, the ``reason`` Keras's ``fit`` ran, ``epoch_seconds``, and
-        ``steps``: the optimizer steps planned, which a cosine schedule spans. The returned
-        model's optimizer stays where training left it (a cosine rate at 0): compile it again
-        to train it further.
+        The settings that ran, the ``reason`` Keras's ``fit`` ran, ``epoch_seconds`` and
+        ``steps``, the optimizer steps planned (a cosine schedule spans them and leaves the
+        rate at 0: compile the model again to train it further).
     path : pathlib.Path or None
         Where the run was saved or loaded from.
     """
@@ -400,7 +399,7 @@ def check_image_data(data: Any) -> None:
 
 
 def _planned_steps(recipe: architectures.Recipe, examples: int) -> int:
-    """The optimizer steps of ``recipe``'s epochs over ``examples`` (a last partial batch counts)."""
+    """Optimizer steps of ``recipe`` over ``examples`` (load_run's guess if a run lacks them)."""
     return recipe.epochs * -(-examples // recipe.batch_size)
 
 
@@ -472,7 +471,6 @@ def load_run(path: str | os.PathLike[str], backend: str | None = None) -> TrainR
     try:
         recipe = architectures.Recipe(**recipe_dict)  # turns the JSON list of metrics to a tuple
         model.compile(
-            # A run without its steps (e.g. edited) gets the full training set's, approximately.
             **recipe.compile_arguments(fit_settings.get("steps") or _planned_steps(
                 recipe, int(metrics.get("train_examples") or 1))),
             jit_compile=_fastfit.best_jit_compile(model, shape),

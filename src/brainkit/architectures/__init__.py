@@ -173,8 +173,7 @@ def resolve(name: str) -> EntryInfo:
                                        f"{name!r}.")
     infos = discover()
     dist, _, plain = name.strip().rpartition(":")
-    wanted = _normalise(dist)
-    found = [i for i in infos if i.name == plain and wanted in ("", i.distribution)]
+    found = [i for i in infos if i.name == plain and _normalise(dist) in ("", i.distribution)]
     usable = [i for i in found if not i.disabled]
     if not found:
         pool = {n.lower(): n for n in (i.key if dist else i.name for i in infos if not i.disabled)}
@@ -230,16 +229,12 @@ def plugin_failure(exc: BaseException, state: SimpleNamespace) -> str:
     return str(exc) if isinstance(exc, ArchitectureError) else f"{type(exc).__name__}: {exc}"
 
 
-def _cache_key(info: EntryInfo) -> tuple[str, str, str | None]:  # of _loaded
-    return info.key, info.value, info.location
-
-
 def record_failure(info: EntryInfo, what: str) -> ArchitectureError:
     """Record that ``info``'s plugin cannot be used (``what``: why, and the fix); return that."""
     error = ArchitectureError(f"Architecture plugin {info.name!r} from distribution {info.source} "
                               f"({info.value}) {what} The other architectures still work; to hide "
                               f"this one: {DISABLE_ENV}={info.key}.")
-    _loaded[_cache_key(info)] = error
+    _loaded[info.key, info.value, info.location] = error
     logger.warning("%s", error)
     return error
 
@@ -257,7 +252,7 @@ def get(name: str | EntryInfo) -> Architecture:
         ``"mlp"``, or ``"distribution:name"`` to choose among distributions.
     """
     info = name if isinstance(name, EntryInfo) else resolve(name)
-    key = _cache_key(info)
+    key = (info.key, info.value, info.location)  # as record_failure() stores it
     cached = _loaded.get(key)
     if isinstance(cached, ArchitectureError):
         raise cached

@@ -177,7 +177,7 @@ class Recipe:
         if self.learning_rate_schedule == "cosine":
             if not _positive_int(total_steps):
                 raise ArchitectureError("The cosine learning-rate schedule needs the number of "
-                                        f"steps training will take, got total_steps={total_steps!r}.")
+                                        f"steps to train, got total_steps={total_steps!r}.")
             rate = keras.optimizers.schedules.CosineDecay(rate, total_steps)
         elif self.learning_rate_decay < 1.0:
             decay, steps = self.learning_rate_decay, self.learning_rate_decay_steps

@@ -21,8 +21,8 @@ __all__ = ["cnn"]
         optimizer="adam", learning_rate=2e-3, learning_rate_schedule="cosine",
         loss="sparse_categorical_crossentropy", output="logits", label_encoding="sparse",
         batch_size=64, epochs=6, input_scaling="unit",
-        notes=("Expect about 91.4% test accuracy on Fashion-MNIST after the full recipe (91.3-91.5% "
-               "in measured runs), training accuracy about 94% (it starts to overfit). The "
+        notes=("Expect about 91.4% test accuracy on Fashion-MNIST after the full recipe (91.3-91.5%"
+               " in measured runs), training accuracy about 94% (it starts to overfit). The "
                "learning rate falls along a half cosine to 0, so the last epoch fine-tunes: with "
                "a constant rate the net hovers around 90-91%."),
     ),
